@@ -1,0 +1,216 @@
+/*
+ * struct net: one stack instance, the role of a Linux network namespace.
+ *
+ * Everything Linux keeps per namespace lives here: devices, addresses,
+ * routes, the ARP cache, socket tables, counters and sysctl knobs. Several
+ * stacks live in one process; nothing on the data path is process-global
+ * except the registration tables filled once at library init (ptype_base,
+ * inet_protos, inetsw, net_families).
+ *
+ * Subsystems attach their per-stack state through pernet_operations
+ * (init at stack creation in table order, exit in reverse order), as
+ * Linux's register_pernet_subsys does; the table is in
+ * src/core/net_namespace.c.
+ *
+ * Softirq: a stack's receive processing and timers run either on its own
+ * thread (threaded mode) or in whichever thread calls net_poll
+ * (run-to-completion mode). softirq_lock makes them mutually exclusive, so
+ * per-stack softirq state needs no other lock.
+ */
+#ifndef SL_NET_NAMESPACE_H
+#define SL_NET_NAMESPACE_H
+
+#include <pthread.h>
+
+#include "sl/list.h"
+#include "sl/skbuff.h"
+#include "sl/snmp.h"
+#include "sl/timer.h"
+#include "sl/types.h"
+#include "sl/wait.h"
+
+struct net_device;
+struct fib_table;
+struct fqdir;
+struct udp_table;
+struct raw_hashinfo;
+struct ping_table;
+struct icmp_state;
+struct neigh_table;
+struct inet_hashinfo;
+
+/* Per-stack ARP/neighbour parameters (Linux's net.ipv4.neigh.default.*). */
+struct neigh_parms {
+	u64 base_reachable_time;   /* ns, 30 s */
+	u64 retrans_time;          /* ns, 1 s */
+	u64 delay_probe_time;      /* ns, 5 s */
+	u64 gc_stale_time;         /* ns, 60 s */
+	u64 locktime;              /* ns, 1 s */
+	int ucast_probes;          /* 3 */
+	int mcast_probes;          /* 3 */
+	int app_probes;            /* 0 */
+	int unres_qlen_bytes;      /* 212992: bytes queued per unresolved entry */
+	int gc_thresh1, gc_thresh2, gc_thresh3; /* 128, 512, 1024 */
+};
+
+struct netns_ipv4 {
+	/* sysctls (net.ipv4.*), Linux defaults set in net_sysctl_defaults() */
+	int sysctl_ip_default_ttl;         /* 64 */
+	int sysctl_ip_forward;             /* 0 */
+	int sysctl_ip_no_pmtu_disc;        /* 0 */
+	int sysctl_ip_local_port_range[2]; /* 32768 60999 */
+	int sysctl_ping_group_range[2];    /* 0 2147483647 (see README) */
+	int sysctl_icmp_echo_ignore_all;   /* 0 */
+	int sysctl_icmp_echo_ignore_broadcasts; /* 1 */
+	int sysctl_icmp_ignore_bogus_error_responses; /* 1 */
+	int sysctl_icmp_ratelimit;         /* 1000 (ms, per destination) */
+	int sysctl_icmp_ratemask;          /* 0x1818 */
+	int sysctl_icmp_msgs_per_sec;      /* 1000 (global bucket) */
+	int sysctl_icmp_msgs_burst;        /* 50 */
+	int sysctl_icmp_errors_use_inbound_ifaddr; /* 0 */
+	long sysctl_ipfrag_high_thresh;    /* 4 MiB */
+	long sysctl_ipfrag_low_thresh;     /* 3 MiB */
+	int sysctl_ipfrag_time;            /* 30 s */
+	int sysctl_ipfrag_max_dist;        /* 64 */
+	int sysctl_ip_early_demux;         /* 1 */
+	int sysctl_udp_rmem_min;           /* 4096 */
+	int sysctl_udp_wmem_min;           /* 4096 */
+	int sysctl_conf_all_accept_redirects; /* unused: we send none */
+	int sysctl_conf_all_rp_filter;     /* 0 */
+	int sysctl_conf_all_arp_ignore;    /* 0 */
+	int sysctl_conf_all_arp_announce;  /* 0 */
+	struct neigh_parms arp_parms;
+
+	/* state owned by subsystems through their pernet_operations */
+	struct fib_table *fib_main;        /* src/ipv4/route.c */
+	pthread_rwlock_t fib_lock;
+	struct fqdir *fqdir;               /* src/ipv4/ip_fragment.c */
+	struct neigh_table *arp_tbl;       /* src/net/arp.c */
+	struct icmp_state *icmp;           /* src/ipv4/icmp.c */
+	struct udp_table *udp_table;       /* src/ipv4/udp.c */
+	struct raw_hashinfo *raw;          /* src/ipv4/raw.c */
+	struct ping_table *ping;           /* src/ipv4/ping.c */
+	struct inet_hashinfo *tcp_hashinfo;/* TCP (issue 3) */
+	u32 ip_id_seed;                    /* IP ID generator */
+	u32 ip_ids;                        /* atomic */
+};
+
+struct netns_core {
+	int sysctl_somaxconn;              /* 4096 */
+	int sysctl_rmem_default;           /* 212992 */
+	int sysctl_rmem_max;               /* 212992 */
+	int sysctl_wmem_default;           /* 212992 */
+	int sysctl_wmem_max;               /* 212992 */
+	int sysctl_optmem_max;             /* 131072 */
+	int sysctl_netdev_budget;          /* 300 */
+	int sysctl_netdev_max_backlog;     /* 1000 */
+	int sysctl_dev_weight;             /* 64 */
+};
+
+/* The softirq's work list (Linux's per-CPU softnet_data). */
+struct softnet_data {
+	pthread_mutex_t lock;              /* guards poll_list and input_pkt_queue */
+	struct list_head poll_list;        /* scheduled napi_structs */
+	struct sk_buff_head input_pkt_queue; /* netif_rx() backlog */
+	struct napi_struct *backlog;       /* polls input_pkt_queue */
+	u64 processed, dropped, time_squeeze;
+};
+
+struct net {
+	struct list_head list;             /* on the process-wide stack list */
+	char name[32];
+	u32 id;
+	u32 refcnt;                        /* atomic */
+
+	struct sl_clock *clock;
+	struct timer_base *timers;
+	struct skb_pool *pool;
+	u64 rng_state;                     /* per-stack PRNG (seeded) */
+
+	/* devices: dev_lock plays rtnl_lock's role for configuration */
+	pthread_mutex_t dev_lock;
+	struct list_head dev_base_head;
+	int ifindex;                       /* last assigned */
+	struct net_device *loopback_dev;
+	struct list_head ptype_all;        /* taps on every device here */
+	pthread_rwlock_t ptype_lock;
+
+	/* softirq: receive processing and timers */
+	struct softnet_data softnet;
+	pthread_mutex_t softirq_lock;
+	pthread_t thread;
+	bool threaded;
+	bool thread_stop;                  /* atomic */
+	struct sl_waiter softirq_waiter;   /* the thread sleeps here */
+	struct timer_list wake_timer;      /* internal */
+
+	struct netns_core core;
+	struct netns_ipv4 ipv4;
+	struct netns_mib mib;
+	u64 drops[SKB_DROP_REASON_MAX];    /* kfree_skb_reason counts */
+
+	u32 sockets;                       /* atomic: live socks in this stack */
+	u32 trace_budget;                  /* atomic: packets still to trace */
+	void (*trace_done)(struct net *net, const struct skb_trace *t, void *arg);
+	void *trace_arg;
+	u32 trace_ids;
+};
+
+struct pernet_operations {
+	const char *name;
+	int (*init)(struct net *net);
+	void (*exit)(struct net *net);
+};
+
+static inline struct net *get_net(struct net *net)
+{
+	__atomic_fetch_add(&net->refcnt, 1, __ATOMIC_RELAXED);
+	return net;
+}
+void put_net(struct net *net);
+
+/* Now on the stack's clock, in ns. */
+static inline u64 net_now(const struct net *net)
+{
+	return sl_clock_now(net->clock);
+}
+
+/* xorshift64*; callers hold no lock (a rare race only costs randomness). */
+u64 net_random_u64(struct net *net);
+static inline u32 net_random_u32(struct net *net)
+{
+	return (u32)(net_random_u64(net) >> 32);
+}
+
+/*
+ * The softirq entry: process received frames (net_rx_action) and expired
+ * timers once. Returns the work done (frames + timers). Takes softirq_lock;
+ * returns 0 at once if another thread is already in the softirq.
+ */
+int net_poll(struct net *net);
+/* Wake the stack's thread (threaded mode) or nothing (polled mode). */
+void net_softirq_kick(struct net *net);
+/*
+ * Wait helper for a thread blocked on @net: in threaded mode sleep on @w
+ * until woken; in run-to-completion mode drive every stack on the same
+ * clock (net_poll) until woken, advancing a virtual clock to the next timer
+ * when nothing else is left to do. @deadline is on the stack clock
+ * (UINT64_MAX = none). Returns true when woken, false at the deadline.
+ */
+bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline);
+/* Iterate every live stack sharing @clk (used by net_wait). */
+int net_poll_group(struct sl_clock *clk);
+
+/* Counting drops by reason: kfree_skb_reason calls this. */
+static inline void net_count_drop(struct net *net, enum skb_drop_reason r)
+{
+	if (net && r < SKB_DROP_REASON_MAX)
+		__atomic_fetch_add(&net->drops[r], 1, __ATOMIC_RELAXED);
+}
+
+/* Sysctl knobs by Linux name ("net.ipv4.ip_default_ttl"). */
+int net_sysctl_set(struct net *net, const char *name, const char *value);
+int net_sysctl_get(struct net *net, const char *name, char *buf, size_t len);
+void net_sysctl_defaults(struct net *net);
+
+#endif

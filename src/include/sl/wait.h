@@ -1,0 +1,69 @@
+/*
+ * Wait queues: a list of entries, each with a wake function.
+ *
+ * A sleeping thread's entry wakes its condition variable (autoremove or
+ * default wake function); epoll registers entries whose function marks the
+ * epoll item ready (ep_poll_callback). Wakers pass a key: the poll mask
+ * that became true (EPOLLIN, EPOLLOUT, ...), so waiters that do not care
+ * are not woken.
+ */
+#ifndef SL_WAIT_H
+#define SL_WAIT_H
+
+#include <pthread.h>
+
+#include "sl/list.h"
+#include "sl/types.h"
+
+struct wait_queue_entry;
+typedef int (*wait_queue_func_t)(struct wait_queue_entry *wq_entry,
+				 unsigned int mode, void *key);
+
+struct wait_queue_entry {
+	unsigned int flags;
+	void *private;           /* the sleeper (struct sl_waiter) or epitem */
+	wait_queue_func_t func;
+	struct list_head entry;
+};
+
+struct wait_queue_head {
+	pthread_mutex_t lock;
+	struct list_head head;
+};
+
+/* A thread that sleeps: woken flag + condition variable. */
+struct sl_waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool woken;
+};
+
+void init_waitqueue_head(struct wait_queue_head *wq);
+void destroy_waitqueue_head(struct wait_queue_head *wq);
+void init_waitqueue_entry(struct wait_queue_entry *e, struct sl_waiter *w);
+void init_waitqueue_func_entry(struct wait_queue_entry *e, wait_queue_func_t f);
+void add_wait_queue(struct wait_queue_head *wq, struct wait_queue_entry *e);
+void remove_wait_queue(struct wait_queue_head *wq, struct wait_queue_entry *e);
+bool waitqueue_active(struct wait_queue_head *wq);
+/* Call every entry's func with @key (a poll mask as uintptr_t). */
+void __wake_up(struct wait_queue_head *wq, unsigned int mode, void *key);
+#define wake_up_interruptible_poll(wq, mask) \
+	__wake_up((wq), 1, (void *)(uintptr_t)(mask))
+#define wake_up_interruptible_all(wq) __wake_up((wq), 1, NULL)
+
+/* The default wake function: wakes the entry's sl_waiter. */
+int default_wake_function(struct wait_queue_entry *e, unsigned int mode,
+			  void *key);
+
+void sl_waiter_init(struct sl_waiter *w);
+void sl_waiter_destroy(struct sl_waiter *w);
+void sl_waiter_wake(struct sl_waiter *w);
+/*
+ * Sleep until woken or until the real-time deadline @abs_ns
+ * (CLOCK_MONOTONIC, 0 = no deadline). Clears the woken flag; returns true
+ * when woken. Timeouts on a virtual clock are timers on the stack that wake
+ * the waiter, so callers pass 0 here for them.
+ */
+bool sl_waiter_sleep(struct sl_waiter *w, u64 abs_ns);
+
+#endif
