@@ -65,8 +65,8 @@ struct net_device_ops {
 	int (*ndo_stop)(struct net_device *dev);
 	/*
 	 * Consumes @skb unless it returns NETDEV_TX_BUSY. Called with the
-	 * device's tx lock held; a driver may batch frames and flush when
-	 * skb->xmit_more is false... (we pass more=false for the last one).
+	 * device's tx lock held; a driver may batch frames until
+	 * ndo_xmit_flush, which the qdisc calls after the last of a burst.
 	 */
 	netdev_tx_t (*ndo_start_xmit)(struct sk_buff *skb, struct net_device *dev);
 	int (*ndo_change_mtu)(struct net_device *dev, int new_mtu);
