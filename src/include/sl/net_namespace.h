@@ -208,6 +208,9 @@ static inline void net_count_drop(struct net *net, enum skb_drop_reason r)
 		__atomic_fetch_add(&net->drops[r], 1, __ATOMIC_RELAXED);
 }
 
+/* Free the trace callbacks of sl_trace_start (src/core/trace_ctl.c). */
+void trace_sinks_free(struct net *net);
+
 /* Sysctl knobs by Linux name ("net.ipv4.ip_default_ttl"). */
 int net_sysctl_set(struct net *net, const char *name, const char *value);
 int net_sysctl_get(struct net *net, const char *name, char *buf, size_t len);

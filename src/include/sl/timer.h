@@ -44,6 +44,7 @@ struct timer_list {
 	void (*function)(struct timer_list *t);
 	struct timer_base *base;
 	u32 flags;               /* internal */
+	u64 seq;                 /* internal (core): arming order, breaks expiry ties */
 };
 
 struct timer_base;
@@ -72,6 +73,13 @@ bool timer_pending(const struct timer_list *t);
 int run_timers(struct timer_base *base, u64 now);
 /* Earliest pending expiry, or UINT64_MAX when none is pending. */
 u64 timer_base_next_expiry(struct timer_base *base);
+/*
+ * (core, added) Call @fn(@arg) whenever mod_timer makes the earliest
+ * pending expiry earlier, so a stack thread sleeping until the old
+ * earliest can be kicked (net_softirq_kick). Called without the base lock.
+ */
+void timer_base_set_notify(struct timer_base *base, void (*fn)(void *arg),
+			   void *arg);
 
 #define from_timer(var, callback_timer, timer_fieldname) \
 	container_of(callback_timer, typeof(*var), timer_fieldname)

@@ -1,0 +1,43 @@
+/*
+ * Helpers private to src/core: a tiny spinlock (the lock words of
+ * sk_buff_head and socket_lock_t.slock) and the tracing hooks alloc_skb
+ * and the free path call (src/core/trace.c).
+ */
+#ifndef SL_CORE_PRIV_H
+#define SL_CORE_PRIV_H
+
+#include <sched.h>
+
+#include "sl/skbuff.h"
+
+/*
+ * Test-and-test-and-set spinlock on an int word. Holders keep it for a
+ * few list operations only; a waiter that spins long yields the CPU (we
+ * share cores with application threads, which may be descheduled while
+ * holding it).
+ */
+static inline void sl_spin_lock(int *lock)
+{
+	unsigned int spins = 0;
+
+	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
+		while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
+			if (++spins < 64)
+				__builtin_ia32_pause();
+			else
+				sched_yield();
+		}
+	}
+}
+
+static inline void sl_spin_unlock(int *lock)
+{
+	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
+/* alloc_skb: trace @skb when @net still has trace budget. */
+void skb_trace_begin(struct sk_buff *skb, struct net *net);
+/* Final free of a traced skb: report it to its origin stack, free it. */
+void skb_trace_end(struct sk_buff *skb);
+
+#endif

@@ -1,0 +1,512 @@
+/*
+ * Stack instances (struct net), the role of Linux's network namespaces, and
+ * the softirq that drives each one.
+ *
+ * Order of things:
+ *   sl_init (once)      -> net_dev_init, ip_init, arp_init, inet_init
+ *   sl_net_create       -> clock, timer wheel, skb pool, sysctl defaults,
+ *                          pernet_ops[] init in order, optional thread
+ *   net_poll            -> net_rx_action (NAPI) + run_timers, under
+ *                          softirq_lock (the softirq is never re-entered)
+ *   net_wait            -> how a blocked application thread waits: sleep
+ *                          (threaded) or drive the stacks itself (polled)
+ *   sl_net_destroy      -> close the stack's fds, stop the thread,
+ *                          unregister devices, pernet exits in reverse
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "sockline/sockline.h"
+#include "sl/inet_sock.h"
+#include "sl/neighbour.h"
+#include "sl/net_namespace.h"
+#include "sl/netdevice.h"
+#include "sl/pernet.h"
+#include "sl/socket.h"
+
+/* Per-stack subsystems, initialised in this order and torn down in reverse. */
+static const struct pernet_operations *const pernet_ops[] = {
+	&fib_net_ops,      /* routes and addresses first: lo's address needs them */
+	&arp_net_ops,
+	&loopback_net_ops, /* lo comes up: devinet adds 127.0.0.1/8 */
+	&ipfrag_net_ops,
+	&icmp_net_ops,
+	&udp_net_ops,
+	&raw_net_ops,
+	&ping_net_ops,
+};
+
+static pthread_once_t sl_init_once = PTHREAD_ONCE_INIT;
+static pthread_rwlock_t net_list_lock = PTHREAD_RWLOCK_INITIALIZER;
+static LIST_HEAD(net_list);
+static u32 net_ids;
+static struct net *default_net;
+static __thread struct net *current_net;
+
+static void sl_do_init(void)
+{
+	net_dev_init();
+	ip_init();
+	arp_init();
+	inet_init();
+}
+
+void sl_init(void)
+{
+	pthread_once(&sl_init_once, sl_do_init);
+}
+
+u64 net_random_u64(struct net *net)
+{
+	/* xorshift64*: fast, seedable, good enough for MACs, IDs and ports. */
+	u64 x = net->rng_state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	net->rng_state = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* --- the softirq ---------------------------------------------------------- */
+
+static int __net_poll(struct net *net)
+{
+	int work;
+
+	work = net_rx_action(net, net->core.sysctl_netdev_budget);
+	work += run_timers(net->timers, net_now(net));
+	return work;
+}
+
+int net_poll(struct net *net)
+{
+	int work;
+
+	if (pthread_mutex_trylock(&net->softirq_lock))
+		return 0;
+	work = __net_poll(net);
+	pthread_mutex_unlock(&net->softirq_lock);
+	return work;
+}
+
+/* Like net_poll, but waits for a softirq running in another thread. */
+static int net_poll_wait(struct net *net)
+{
+	int work;
+
+	pthread_mutex_lock(&net->softirq_lock);
+	work = __net_poll(net);
+	pthread_mutex_unlock(&net->softirq_lock);
+	return work;
+}
+
+void net_softirq_kick(struct net *net)
+{
+	if (net->threaded)
+		sl_waiter_wake(&net->softirq_waiter);
+}
+
+int net_poll_group(struct sl_clock *clk)
+{
+	struct net *net;
+	int work = 0;
+
+	pthread_rwlock_rdlock(&net_list_lock);
+	list_for_each_entry(net, &net_list, list)
+		if (net->clock == clk && !net->threaded)
+			work += net_poll(net);
+	pthread_rwlock_unlock(&net_list_lock);
+	return work;
+}
+
+/* Earliest timer of every stack on @clk. */
+static u64 group_next_expiry(struct sl_clock *clk)
+{
+	u64 next = UINT64_MAX, t;
+	struct net *net;
+
+	pthread_rwlock_rdlock(&net_list_lock);
+	list_for_each_entry(net, &net_list, list) {
+		if (net->clock != clk)
+			continue;
+		t = timer_base_next_expiry(net->timers);
+		if (t < next)
+			next = t;
+	}
+	pthread_rwlock_unlock(&net_list_lock);
+	return next;
+}
+
+/* Run every stack on @clk once, waiting for busy softirqs. */
+static int group_poll_wait(struct sl_clock *clk)
+{
+	struct net *net;
+	int work = 0;
+
+	pthread_rwlock_rdlock(&net_list_lock);
+	list_for_each_entry(net, &net_list, list)
+		if (net->clock == clk)
+			work += net_poll_wait(net);
+	pthread_rwlock_unlock(&net_list_lock);
+	return work;
+}
+
+/*
+ * Move a virtual clock to @target, stopping at every timer on the way so
+ * that each runs at its own instant, and letting the packets those timers
+ * send be processed at that instant too.
+ */
+static void group_advance_to(struct sl_clock *clk, u64 target)
+{
+	u64 next;
+	int guard;
+
+	for (;;) {
+		next = group_next_expiry(clk);
+		if (next > target)
+			break;
+		sl_clock_set(clk, next);
+		for (guard = 0; group_poll_wait(clk) > 0 && guard < 1000; guard++)
+			;
+	}
+	sl_clock_set(clk, target);
+	for (guard = 0; group_poll_wait(clk) > 0 && guard < 1000; guard++)
+		;
+}
+
+void sl_clock_advance(sl_clock_t *clk, uint64_t ns)
+{
+	if (!clk || !clk->is_virtual)
+		return;
+	group_advance_to(clk, sl_clock_now(clk) + ns);
+}
+
+static bool waiter_take(struct sl_waiter *w)
+{
+	bool woken;
+
+	pthread_mutex_lock(&w->mu);
+	woken = w->woken;
+	w->woken = false;
+	pthread_mutex_unlock(&w->mu);
+	return woken;
+}
+
+static u64 mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
+}
+
+/* A deadline on @net's clock as an absolute CLOCK_MONOTONIC time. */
+static u64 deadline_to_real(struct net *net, u64 deadline)
+{
+	u64 now;
+
+	if (deadline == UINT64_MAX || net->clock->is_virtual)
+		return 0;
+	now = net_now(net);
+	return mono_now() + (deadline > now ? deadline - now : 0);
+}
+
+/* Polled mode: the waiting thread is the softirq of its clock group. */
+static bool net_wait_polled(struct net *net, struct sl_waiter *w, u64 deadline)
+{
+	struct sl_clock *clk = net->clock;
+	u64 now, next;
+	int work;
+
+	for (;;) {
+		if (waiter_take(w))
+			return true;
+		work = net_poll_group(clk);
+		if (waiter_take(w))
+			return true;
+		now = sl_clock_now(clk);
+		if (now >= deadline)
+			return false;
+		if (work)
+			continue;
+		if (clk->is_virtual) {
+			/* Nothing moves a virtual clock but us: jump to the next
+			 * event, or give up when there will never be one. */
+			next = group_next_expiry(clk);
+			if (next == UINT64_MAX && deadline == UINT64_MAX)
+				return false;
+			group_advance_to(clk, next < deadline ? next : deadline);
+		} else {
+			/* Real clock, nothing to do: nap briefly (devices
+			 * that need polling are polled again after it). */
+			u64 nap = mono_now() + 20 * NSEC_PER_USEC;
+
+			if (sl_waiter_sleep(w, nap))
+				return true;
+		}
+	}
+}
+
+bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline)
+{
+	if (net->threaded)
+		return sl_waiter_sleep(w, deadline_to_real(net, deadline)) ||
+		       waiter_take(w);
+	return net_wait_polled(net, w, deadline);
+}
+
+/* Threaded mode: the stack's own softirq thread. */
+static void *net_thread_fn(void *arg)
+{
+	struct net *net = arg;
+	u64 next, now, wake;
+
+	while (!__atomic_load_n(&net->thread_stop, __ATOMIC_ACQUIRE)) {
+		if (net_poll_wait(net) > 0)
+			continue;
+		if (net->clock->is_virtual) {
+			/* timers run from sl_clock_advance; only kicks wake us */
+			sl_waiter_sleep(&net->softirq_waiter, mono_now() + NSEC_PER_MSEC);
+			continue;
+		}
+		/* Sleep until the next timer, at most 1 ms: timers armed by other
+		 * threads meanwhile are then late by less than a tick. */
+		now = net_now(net);
+		next = timer_base_next_expiry(net->timers);
+		wake = mono_now() + NSEC_PER_MSEC;
+		if (next != UINT64_MAX && next > now && next - now < NSEC_PER_MSEC)
+			wake = mono_now() + (next - now);
+		if (next == UINT64_MAX || next > now)
+			sl_waiter_sleep(&net->softirq_waiter, wake);
+	}
+	return NULL;
+}
+
+/* --- creation and teardown ------------------------------------------------ */
+
+static void net_free(struct net *net)
+{
+	if (net->pool)
+		skb_pool_release(net->pool);
+	if (net->timers)
+		timer_base_destroy(net->timers);
+	if (net->clock)
+		sl_clock_put(net->clock);
+	sl_waiter_destroy(&net->softirq_waiter);
+	trace_sinks_free(net);
+	free(net);
+}
+
+void put_net(struct net *net)
+{
+	if (__atomic_sub_fetch(&net->refcnt, 1, __ATOMIC_ACQ_REL) == 0)
+		net_free(net);
+}
+
+static void softnet_init(struct softnet_data *sd)
+{
+	pthread_mutex_init(&sd->lock, NULL);
+	INIT_LIST_HEAD(&sd->poll_list);
+	skb_queue_head_init(&sd->input_pkt_queue);
+}
+
+static int net_alloc_base(struct net *net, const struct sl_net_config *cfg)
+{
+	u64 seed = cfg ? cfg->seed : 0;
+
+	net->clock = cfg && cfg->clock ? sl_clock_get(cfg->clock)
+				       : sl_clock_create(false);
+	net->timers = net->clock ? timer_base_create(net->clock) : NULL;
+	net->pool = skb_pool_create();
+	if (!net->clock || !net->timers || !net->pool)
+		return -ENOMEM;
+	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = mono_now();
+	net->rng_state = seed | 1;
+	net->ipv4.ip_id_seed = (u32)net_random_u64(net);
+	return 0;
+}
+
+static void net_init_locks(struct net *net)
+{
+	pthread_mutex_init(&net->dev_lock, NULL);
+	INIT_LIST_HEAD(&net->dev_base_head);
+	INIT_LIST_HEAD(&net->ptype_all);
+	pthread_rwlock_init(&net->ptype_lock, NULL);
+	pthread_rwlock_init(&net->ipv4.fib_lock, NULL);
+	pthread_mutex_init(&net->softirq_lock, NULL);
+	sl_waiter_init(&net->softirq_waiter);
+	softnet_init(&net->softnet);
+}
+
+static int net_pernet_init(struct net *net)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(pernet_ops); i++) {
+		err = pernet_ops[i]->init ? pernet_ops[i]->init(net) : 0;
+		if (err)
+			goto out_undo;
+	}
+	return 0;
+out_undo:
+	while (i-- > 0)
+		if (pernet_ops[i]->exit)
+			pernet_ops[i]->exit(net);
+	return err;
+}
+
+SL_EXPORT sl_net_t *sl_net_create(const struct sl_net_config *cfg)
+{
+	struct net *net;
+	int err;
+
+	sl_init();
+	net = calloc(1, sizeof(*net));
+	if (!net) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	net->refcnt = 1;
+	net->id = __atomic_add_fetch(&net_ids, 1, __ATOMIC_RELAXED);
+	if (cfg && cfg->name)
+		snprintf(net->name, sizeof(net->name), "%s", cfg->name);
+	else
+		snprintf(net->name, sizeof(net->name), "net%u", net->id);
+	net_init_locks(net);
+	err = net_alloc_base(net, cfg);
+	if (err)
+		goto out_free;
+	net_sysctl_defaults(net);
+	err = net_pernet_init(net);
+	if (err)
+		goto out_free;
+
+	pthread_rwlock_wrlock(&net_list_lock);
+	list_add_tail(&net->list, &net_list);
+	if (!default_net)
+		default_net = net;
+	pthread_rwlock_unlock(&net_list_lock);
+
+	if (cfg && cfg->mode == SL_NET_THREADED) {
+		net->threaded = true;
+		err = -pthread_create(&net->thread, NULL, net_thread_fn, net);
+		if (err) {
+			net->threaded = false;
+			sl_net_destroy(net);
+			errno = -err;
+			return NULL;
+		}
+	}
+	return net;
+
+out_free:
+	net_free(net);
+	errno = -err;
+	return NULL;
+}
+
+/* Unregister every device but loopback (pernet exit handles lo). */
+static void net_unregister_devices(struct net *net)
+{
+	struct net_device *dev, *victim;
+
+	for (;;) {
+		victim = NULL;
+		pthread_mutex_lock(&net->dev_lock);
+		list_for_each_entry(dev, &net->dev_base_head, dev_list) {
+			if (dev != net->loopback_dev) {
+				victim = dev;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&net->dev_lock);
+		if (!victim)
+			break;
+		unregister_netdevice(victim);
+	}
+}
+
+SL_EXPORT void sl_net_destroy(sl_net_t *net)
+{
+	size_t i;
+
+	if (!net)
+		return;
+	fd_close_net(net);
+	if (net->threaded) {
+		__atomic_store_n(&net->thread_stop, true, __ATOMIC_RELEASE);
+		sl_waiter_wake(&net->softirq_waiter);
+		pthread_join(net->thread, NULL);
+		net->threaded = false;
+	}
+	/* Let in-flight work (close handshakes, queued frames) finish. */
+	for (i = 0; i < 64 && net_poll_wait(net) > 0; i++)
+		;
+	net_unregister_devices(net);
+	pthread_mutex_lock(&net->softirq_lock);
+	for (i = ARRAY_SIZE(pernet_ops); i-- > 0;)
+		if (pernet_ops[i]->exit)
+			pernet_ops[i]->exit(net);
+	skb_queue_purge(&net->softnet.input_pkt_queue);
+	pthread_mutex_unlock(&net->softirq_lock);
+
+	pthread_rwlock_wrlock(&net_list_lock);
+	list_del(&net->list);
+	if (default_net == net)
+		default_net = list_empty(&net_list)
+				      ? NULL
+				      : list_first_entry(&net_list, struct net, list);
+	pthread_rwlock_unlock(&net_list_lock);
+	if (current_net == net)
+		current_net = NULL;
+	put_net(net);
+}
+
+SL_EXPORT int sl_net_poll(sl_net_t *net)
+{
+	return net ? net_poll(net) : 0;
+}
+
+SL_EXPORT int sl_net_poll_all(sl_clock_t *clk)
+{
+	return net_poll_group(clk);
+}
+
+SL_EXPORT sl_clock_t *sl_net_clock(sl_net_t *net)
+{
+	return net->clock;
+}
+
+SL_EXPORT const char *sl_net_name(const sl_net_t *net)
+{
+	return net->name;
+}
+
+SL_EXPORT int sl_net_enter(sl_net_t *net)
+{
+	if (!net) {
+		errno = EINVAL;
+		return -1;
+	}
+	current_net = net;
+	return 0;
+}
+
+SL_EXPORT sl_net_t *sl_net_current(void)
+{
+	struct net *net;
+
+	if (current_net)
+		return current_net;
+	pthread_rwlock_rdlock(&net_list_lock);
+	net = default_net;
+	pthread_rwlock_unlock(&net_list_lock);
+	return net;
+}
