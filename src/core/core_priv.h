@@ -10,6 +10,15 @@
 
 #include "sl/skbuff.h"
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 /*
  * Test-and-test-and-set spinlock on an int word. Holders keep it for a
  * few list operations only; a waiter that spins long yields the CPU (we
@@ -23,7 +32,7 @@ static inline void sl_spin_lock(int *lock)
 	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
 		while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
 			if (++spins < 64)
-				__builtin_ia32_pause();
+				cpu_relax();
 			else
 				sched_yield();
 		}

@@ -238,8 +238,14 @@ static bool net_wait_polled(struct net *net, struct sl_waiter *w, u64 deadline)
 			/* Nothing moves a virtual clock but us: jump to the next
 			 * event, or give up when there will never be one. */
 			next = group_next_expiry(clk);
-			if (next == UINT64_MAX && deadline == UINT64_MAX)
-				return false;
+			if (next == UINT64_MAX && deadline == UINT64_MAX) {
+				/* Only another thread can make progress now
+				 * (injecting a packet, closing the fd): wait
+				 * for it without spinning. */
+				if (sl_waiter_sleep(w, mono_now() + NSEC_PER_MSEC))
+					return true;
+				continue;
+			}
 			group_advance_to(clk, next < deadline ? next : deadline);
 		} else {
 			/* Real clock, nothing to do: nap briefly (devices
@@ -260,6 +266,12 @@ bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline)
 	return net_wait_polled(net, w, deadline);
 }
 
+/* The wheel's earliest expiry moved earlier: the thread must re-plan. */
+static void net_timer_kick(void *arg)
+{
+	net_softirq_kick(arg);
+}
+
 /* Threaded mode: the stack's own softirq thread. */
 static void *net_thread_fn(void *arg)
 {
@@ -274,12 +286,12 @@ static void *net_thread_fn(void *arg)
 			sl_waiter_sleep(&net->softirq_waiter, mono_now() + NSEC_PER_MSEC);
 			continue;
 		}
-		/* Sleep until the next timer, at most 1 ms: timers armed by other
-		 * threads meanwhile are then late by less than a tick. */
+		/* Sleep until the next timer; a timer armed earlier by another
+		 * thread kicks us through the wheel's notify hook. */
 		now = net_now(net);
 		next = timer_base_next_expiry(net->timers);
-		wake = mono_now() + NSEC_PER_MSEC;
-		if (next != UINT64_MAX && next > now && next - now < NSEC_PER_MSEC)
+		wake = mono_now() + NSEC_PER_SEC;
+		if (next != UINT64_MAX && next > now && next - now < NSEC_PER_SEC)
 			wake = mono_now() + (next - now);
 		if (next == UINT64_MAX || next > now)
 			sl_waiter_sleep(&net->softirq_waiter, wake);
@@ -396,6 +408,7 @@ SL_EXPORT sl_net_t *sl_net_create(const struct sl_net_config *cfg)
 
 	if (cfg && cfg->mode == SL_NET_THREADED) {
 		net->threaded = true;
+		timer_base_set_notify(net->timers, net_timer_kick, net);
 		err = -pthread_create(&net->thread, NULL, net_thread_fn, net);
 		if (err) {
 			net->threaded = false;

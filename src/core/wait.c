@@ -113,6 +113,7 @@ void sl_waiter_init(struct sl_waiter *w)
 	w->woken = false;
 }
 
+/* Release a sleeper's mutex and condition variable. */
 void sl_waiter_destroy(struct sl_waiter *w)
 {
 	pthread_cond_destroy(&w->cond);

@@ -4,6 +4,7 @@
 #ifndef SL_ICMP_H
 #define SL_ICMP_H
 
+#include "sl/protocol.h"
 #include "sl/skbuff.h"
 #include "sl/types.h"
 
@@ -81,5 +82,10 @@ int icmp_rcv(struct sk_buff *skb);
 void icmp_send(struct sk_buff *skb_in, int type, int code, __be32 info);
 /* Map an ICMP error to the errno a socket reports; *fatal for hard ones. */
 int icmp_err_convert(int type, int code, bool *fatal);
+/* Added by transport: inet_protos entry for IPPROTO_ICMP (registered by
+ * inet_init); its err_handler passes errors about echo requests to ping. */
+extern const struct net_protocol icmp_protocol;
+/* Count one sent ICMP message of @type (IcmpOutMsgs + per type). */
+void icmp_out_count(struct net *net, unsigned char type);
 
 #endif

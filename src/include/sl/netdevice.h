@@ -210,6 +210,13 @@ int dev_queue_xmit(struct sk_buff *skb);
 netdev_tx_t dev_hard_start_xmit(struct sk_buff *skb, struct net_device *dev);
 /* Deliver a reference of @skb to every transmit tap. Does not consume. */
 void dev_queue_xmit_nit(struct sk_buff *skb, struct net_device *dev);
+/*
+ * Added by net: finish a CHECKSUM_PARTIAL checksum in software (store the
+ * folded sum at csum_start + csum_offset, ip_summed becomes NONE). The data
+ * must not be shared with a clone (skb_unshare first): -EINVAL then. Does
+ * not consume @skb. 0 or -EINVAL.
+ */
+int skb_checksum_help(struct sk_buff *skb);
 
 /* --- receive ------------------------------------------------------------- */
 

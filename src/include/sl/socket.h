@@ -21,6 +21,12 @@
 
 struct file;
 struct poll_table_struct;
+
+/* Kernel-internal errno (never reaches the caller): "ioctl not handled
+ * here, try the next layer" (added by the socket layer). */
+#ifndef ENOIOCTLCMD
+#define ENOIOCTLCMD 515
+#endif
 typedef unsigned int __poll_t;
 
 /* socket->state (Linux's socket_state) */

@@ -5,6 +5,7 @@
 #define SL_UDP_H
 
 #include "sl/inet_sock.h"
+#include "sl/protocol.h"
 #include "sl/skbuff.h"
 #include "sl/types.h"
 
@@ -37,5 +38,9 @@ static inline struct udp_sock *udp_sk(const struct sock *sk)
 extern struct proto udp_prot;
 int udp_rcv(struct sk_buff *skb);
 int udp_err(struct sk_buff *skb, u32 info);
+/* Added by transport: inet_protos entry for IPPROTO_UDP (registered by
+ * inet_init), and connect(AF_UNSPEC) for datagram sockets (udp, ping, raw). */
+extern const struct net_protocol udp_protocol;
+int udp_disconnect(struct sock *sk, int flags);
 
 #endif

@@ -1,0 +1,184 @@
+/*
+ * ip_forward.c: a router stack m between two wires,
+ *
+ *   a 10.0.0.1/24 --wire0-- 10.0.0.254 m 10.1.0.254 --wire1-- 10.1.0.2/24 b
+ *
+ * (a and b route by default via m). Forwarding decrements the TTL, TTL
+ * expiry answers ICMP time exceeded, DF datagrams too big for the next
+ * link answer ICMP fragmentation needed with the next-hop MTU, others are
+ * fragmented; with net.ipv4.ip_forward = 0 nothing passes.
+ */
+#include "ip_test_util.h"
+
+struct ctx {
+	sl_clock_t *clk;
+	struct net *a, *m, *b;
+};
+
+static struct net *mknet(sl_clock_t *clk, const char *name, u64 seed)
+{
+	struct sl_net_config nc = {
+		.name = name, .mode = SL_NET_POLLED, .clock = clk, .seed = seed,
+	};
+	struct net *net = sl_net_create(&nc);
+
+	assert_non_null(net);
+	return net;
+}
+
+static void settle(struct ctx *c)
+{
+	int guard = 0;
+
+	while (sl_net_poll_all(c->clk) > 0 && ++guard < 100000)
+		;
+}
+
+static int setup(void **state)
+{
+	static struct ctx c;
+	struct sl_wire_config w0 = { .name_a = "wire0", .name_b = "wire0", .seed = 1 };
+	struct sl_wire_config w1 = { .name_a = "wire1", .name_b = "wire0", .seed = 2,
+				     .mtu = 1000 };
+
+	c.clk = sl_clock_new(true);
+	c.a = mknet(c.clk, "a", 1);
+	c.m = mknet(c.clk, "m", 2);
+	c.b = mknet(c.clk, "b", 3);
+	assert_int_equal(sl_wire_create(c.m, c.a, &w0, NULL, NULL), 0);
+	assert_int_equal(sl_wire_create(c.m, c.b, &w1, NULL, NULL), 0);
+	assert_int_equal(sl_addr_add(c.a, "wire0", "10.0.0.1/24"), 0);
+	assert_int_equal(sl_addr_add(c.m, "wire0", "10.0.0.254/24"), 0);
+	assert_int_equal(sl_addr_add(c.m, "wire1", "10.1.0.254/24"), 0);
+	assert_int_equal(sl_addr_add(c.b, "wire0", "10.1.0.2/24"), 0);
+	assert_int_equal(sl_route_add(c.a, "default", "10.0.0.254", NULL), 0);
+	assert_int_equal(sl_route_add(c.b, "default", "10.1.0.254", NULL), 0);
+	assert_int_equal(sl_sysctl_set(c.m, "net.ipv4.ip_forward", "1"), 0);
+	settle(&c);
+	rec_register();
+	*state = &c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	rec_unregister();
+	sl_net_destroy(c->a);
+	sl_net_destroy(c->m);
+	sl_net_destroy(c->b);
+	sl_clock_free(c->clk);
+	sl_assert_no_leaks();
+	return 0;
+}
+
+static void test_forwarded_with_ttl_decremented(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(send_test_dgram(c->a, ipa("10.1.0.2"), 300, false, 20), 0);
+	settle(c);
+	assert_int_equal(rec.n, 1);
+	assert_ptr_equal(rec.net[0], c->b);
+	assert_int_equal(rec.ttl[0], 19);
+	assert_int_equal(rec.saddr[0], ipa("10.0.0.1"));
+	assert_int_equal(snmp(c->m, "IpForwDatagrams"), 1);
+	assert_int_equal(snmp(c->m, "IpInDelivers"), 0);
+	/* and back */
+	assert_int_equal(send_test_dgram(c->b, ipa("10.0.0.1"), 10, false, 0), 0);
+	settle(c);
+	assert_int_equal(rec.n, 2);
+	assert_ptr_equal(rec.net[1], c->a);
+	assert_int_equal(rec.ttl[1], 63);
+}
+
+static void test_ttl_expiry_sends_time_exceeded(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(send_test_dgram(c->a, ipa("10.1.0.2"), 100, false, 1), 0);
+	settle(c);
+	assert_int_equal(rec.n, 0);
+	assert_int_equal(snmp(c->m, "IpInHdrErrors"), 1);
+	assert_int_equal(snmp(c->m, "IpForwDatagrams"), 0);
+	assert_int_equal(drops(c->m, SKB_DROP_REASON_IP_TTL_EXCEEDED), 1);
+	assert_int_equal(snmp(c->m, "IcmpOutTimeExcds"), 1);
+	assert_int_equal(snmp(c->a, "IcmpInTimeExcds"), 1);
+
+	/* TTL 2 still passes, arriving with 1 */
+	assert_int_equal(send_test_dgram(c->a, ipa("10.1.0.2"), 100, false, 2), 0);
+	settle(c);
+	assert_int_equal(rec.n, 1);
+	assert_int_equal(rec.ttl[0], 1);
+}
+
+static void test_df_too_big_gets_frag_needed(void **state)
+{
+	struct ctx *c = *state;
+
+	/* 1200 bytes fit wire0 (1500) but not wire1 (1000) */
+	assert_int_equal(send_test_dgram(c->a, ipa("10.1.0.2"), 1200, true, 0), 0);
+	settle(c);
+	assert_int_equal(rec.n, 0);
+	assert_int_equal(snmp(c->m, "IpFragFails"), 1);
+	assert_int_equal(drops(c->m, SKB_DROP_REASON_PKT_TOO_BIG), 1);
+	assert_int_equal(snmp(c->m, "IcmpOutDestUnreachs"), 1);
+	assert_int_equal(snmp(c->a, "IcmpInDestUnreachs"), 1);
+}
+
+static void test_fragmented_to_next_hop_mtu(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(send_test_dgram(c->a, ipa("10.1.0.2"), 1400, false, 0), 0);
+	settle(c);
+	/* 980 + 420 on wire1, reassembled by b */
+	assert_int_equal(snmp(c->m, "IpFragCreates"), 2);
+	assert_int_equal(snmp(c->m, "IpFragOKs"), 1);
+	assert_int_equal(snmp(c->b, "IpReasmOKs"), 1);
+	assert_int_equal(rec.n, 1);
+	assert_int_equal(rec.len[0], 1400);
+	assert_int_equal(rec.ttl[0], 63);
+}
+
+static void test_forwarding_off(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(sl_sysctl_set(c->m, "net.ipv4.ip_forward", "0"), 0);
+	assert_int_equal(send_test_dgram(c->a, ipa("10.1.0.2"), 100, false, 0), 0);
+	settle(c);
+	assert_int_equal(rec.n, 0);
+	assert_int_equal(snmp(c->m, "IpInAddrErrors"), 1);
+	assert_int_equal(snmp(c->m, "IpForwDatagrams"), 0);
+	assert_int_equal(drops(c->m, SKB_DROP_REASON_IP_FORWARDING_OFF), 1);
+}
+
+static void test_no_route_on_router(void **state)
+{
+	struct ctx *c = *state;
+
+	/* m has no route to 192.0.2.0/24: net unreachable, InNoRoutes */
+	assert_int_equal(send_test_dgram(c->a, ipa("192.0.2.1"), 100, false, 0), 0);
+	settle(c);
+	assert_int_equal(snmp(c->m, "IpInNoRoutes"), 1);
+	assert_int_equal(snmp(c->m, "IcmpOutDestUnreachs"), 1);
+	assert_int_equal(snmp(c->a, "IcmpInDestUnreachs"), 1);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_forwarded_with_ttl_decremented),
+		T(test_ttl_expiry_sends_time_exceeded),
+		T(test_df_too_big_gets_frag_needed),
+		T(test_fragmented_to_next_hop_mtu),
+		T(test_forwarding_off),
+		T(test_no_route_on_router),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
