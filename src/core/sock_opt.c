@@ -15,9 +15,10 @@
  * nanoseconds on the stack's clock, so values read back exactly as set
  * (to the microsecond) instead of rounded to a jiffy.
  *
- * SO_TIMESTAMP/SO_TIMESTAMPNS set SOCK_RCVTSTAMP(NS); the receive path
- * (udp_recvmsg and friends) emits the SCM_TIMESTAMP(NS) cmsg from
- * skb->tstamp when the flag is set. SO_PEEK_OFF is not offered (Linux
+ * SO_TIMESTAMP/SO_TIMESTAMPNS set SOCK_RCVTSTAMP(NS); a receive path that
+ * calls sock_recv_timestamp() gets the SCM_TIMESTAMP(NS) cmsg. The time is
+ * skb->tstamp on the stack's clock (virtual time for virtual clocks), not
+ * the wall clock Linux reports. SO_PEEK_OFF is not offered (Linux
  * supports it for UDP; here -EOPNOTSUPP as Linux gives for families
  * without set_peek_off). SO_NO_CHECK, SO_PASSCRED, SO_ATTACH_FILTER and
  * the other options not listed in the switches are -ENOPROTOOPT.
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "sl/net_namespace.h"
 #include "sl/netdevice.h"
@@ -147,13 +149,14 @@ static void sock_set_timestamp(struct sock *sk, int optname, bool valbool)
 	sock_set_flag(sk, SOCK_TIMESTAMP);
 }
 
-/* Linux's sock_bindtoindex_locked. */
+/*
+ * Linux's sock_bindtoindex_locked: any index >= 0 is stored as it is (the
+ * device need not exist; SO_BINDTODEVICE resolves names and checks).
+ */
 static int sock_bindtoindex(struct sock *sk, int ifindex)
 {
 	if (ifindex < 0)
 		return -EINVAL;
-	if (ifindex && !dev_get_by_index(sock_net(sk), ifindex))
-		return -ENODEV;
 	lock_sock(sk);
 	sk->sk_bound_dev_if = ifindex;
 	if (sk->sk_prot->rehash)
@@ -479,4 +482,36 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval,
 	memcpy(optval, &v, (size_t)len);
 	*optlen = (socklen_t)len;
 	return 0;
+}
+
+/**
+ * sock_recv_timestamp - SCM_TIMESTAMP(NS) for a received skb
+ * @msg: the recvmsg message (its control buffer takes the cmsg)
+ *
+ * Nothing when the socket did not ask. The stamp is the skb's arrival
+ * time on the stack clock, or now when the skb carries none.
+ */
+void sock_recv_timestamp(struct sl_msghdr *msg, struct sock *sk,
+			 const struct sk_buff *skb)
+{
+	u64 t = skb->tstamp ? skb->tstamp : net_now(sock_net(sk));
+
+	if (!sock_flag(sk, SOCK_RCVTSTAMP))
+		return;
+	sk->sk_stamp = t;
+	if (sock_flag(sk, SOCK_RCVTSTAMPNS)) {
+		struct timespec ts = {
+			.tv_sec = (time_t)(t / NSEC_PER_SEC),
+			.tv_nsec = (long)(t % NSEC_PER_SEC),
+		};
+
+		put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMPNS, sizeof(ts), &ts);
+	} else {
+		struct timeval tv = {
+			.tv_sec = (time_t)(t / NSEC_PER_SEC),
+			.tv_usec = (suseconds_t)((t % NSEC_PER_SEC) / 1000),
+		};
+
+		put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMP, sizeof(tv), &tv);
+	}
 }

@@ -622,7 +622,7 @@ static int udp_sendmsg(struct sock *sk, struct sl_msghdr *msg, size_t len)
 
 	if (len > IP_MAX_DGRAM)
 		return -EMSGSIZE;
-	if (msg->msg_flags & MSG_OOB)   /* Mirror BSD error message compatibility */
+	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	err = ip_dgram_daddr(sk, msg, &daddr, &dport, &connected);
 	if (err)
@@ -640,8 +640,8 @@ static int udp_sendmsg(struct sock *sk, struct sl_msghdr *msg, size_t len)
 	err = ip_cmsg_send(sk, msg, &ipc);
 	if (err)
 		return err;
-	if (ipc.ttl || ipc.tos != inet->tos)
-		connected = false;
+	if (ipc.tos != inet->tos)
+		connected = false;      /* another TOS may route differently */
 
 	rt = ip_dgram_route(sk, &fl4, daddr, dport, &ipc, connected);
 	if (IS_ERR(rt))

@@ -82,6 +82,7 @@ struct eventpoll {
 static pthread_mutex_t epmutex = PTHREAD_MUTEX_INITIALIZER;
 static const struct file_operations eventpoll_fops;
 
+/* Is @f an epoll instance? (Linux's is_file_epoll) */
 bool is_file_epoll(const struct file *f)
 {
 	return f->f_op == &eventpoll_fops;
@@ -696,6 +697,7 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event *events,
 	struct wait_queue_entry wait;
 	struct poll_sleeper s;
 	bool timed_out = timeout == 0;
+	bool noted = false;
 	int res = 0;
 
 	poll_sleeper_init(&s, timeout < 0 ? -1 : timeout);
@@ -711,9 +713,13 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event *events,
 		}
 		if (timed_out)
 			break;
-		pthread_mutex_lock(&ep->mtx);
-		ep_note_nets(ep, &s);
-		pthread_mutex_unlock(&ep->mtx);
+		if (!noted) {
+			/* Which stacks (and clock) the sleep goes through. */
+			pthread_mutex_lock(&ep->mtx);
+			ep_note_nets(ep, &s);
+			pthread_mutex_unlock(&ep->mtx);
+			noted = true;
+		}
 		if (ep_events_available(ep))
 			continue;
 		if (!poll_sleeper_sleep(&s))

@@ -145,6 +145,7 @@ struct file *alloc_file(const struct file_operations *fop, void *priv,
 	return f;
 }
 
+/* One more reference to a file the caller already holds (poll entries). */
 void get_file(struct file *f)
 {
 	__atomic_fetch_add(&f->f_count, 1, __ATOMIC_RELAXED);
@@ -358,11 +359,13 @@ struct socket *sockfd_lookup(int fd, int *err)
 	return sock;
 }
 
+/* Drop the file reference sockfd_lookup took. */
 void sockfd_put(struct socket *sock)
 {
 	fput(sock->file);
 }
 
+/* FD_CLOEXEC of @fd (kept per slot, as Linux's close_on_exec bitmap). */
 int fd_get_cloexec(int fd)
 {
 	int ret = -EBADF;
@@ -374,6 +377,7 @@ int fd_get_cloexec(int fd)
 	return ret;
 }
 
+/* Set or clear FD_CLOEXEC of @fd; 0 or -EBADF. */
 int fd_set_cloexec(int fd, bool on)
 {
 	int ret = -EBADF;

@@ -42,6 +42,7 @@ static u64 mono_now(void)
 
 /* --- the sleeper --------------------------------------------------------- */
 
+/* Start a blocked call: @timeout_ms from now (< 0: forever). */
 void poll_sleeper_init(struct poll_sleeper *s, int timeout_ms)
 {
 	memset(s, 0, sizeof(*s));
@@ -52,6 +53,7 @@ void poll_sleeper_init(struct poll_sleeper *s, int timeout_ms)
 		s->real_deadline = mono_now() + (u64)timeout_ms * NSEC_PER_MSEC;
 }
 
+/* A watched file lives in @net: the first one fixes the clock. */
 void poll_sleeper_note(struct poll_sleeper *s, struct net *net)
 {
 	struct sl_clock *clk;
@@ -94,6 +96,7 @@ static void poll_sleeper_arm(struct poll_sleeper *s)
 	s->armed = true;
 }
 
+/* Has the deadline passed (on the stack clock, or in real time)? */
 bool poll_sleeper_expired(struct poll_sleeper *s)
 {
 	if (s->timeout_ms == 0)
@@ -148,6 +151,7 @@ bool poll_sleeper_sleep(struct poll_sleeper *s)
 	return !poll_sleeper_expired(s);
 }
 
+/* End of the call: cancel the deadline timer (waits for a running one). */
 void poll_sleeper_destroy(struct poll_sleeper *s)
 {
 	if (s->armed)
@@ -155,6 +159,7 @@ void poll_sleeper_destroy(struct poll_sleeper *s)
 	sl_waiter_destroy(&s->waiter);
 }
 
+/* The stack a file's waits go through: a socket's, or an epoll set's. */
 struct net *file_net(struct file *f)
 {
 	struct socket *sock = sock_from_file(f);

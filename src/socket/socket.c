@@ -98,11 +98,9 @@ void sock_release(struct socket *sock)
 	/*
 	 * Linux frees the socket after an RCU grace period so that a waker
 	 * that read sk->sk_wq just before sock_orphan() cleared it is done.
-	 * We have no RCU: take the queue lock once, so a __wake_up already
-	 * inside the queue has left it before the memory goes.
+	 * We have no RCU: destroying the queue takes its lock, so a __wake_up
+	 * already inside the queue has left it before the memory goes.
 	 */
-	pthread_mutex_lock(&sock->wq.wait.lock);
-	pthread_mutex_unlock(&sock->wq.wait.lock);
 	destroy_waitqueue_head(&sock->wq.wait);
 	free(sock);
 }
@@ -186,6 +184,7 @@ int sock_recvmsg(struct socket *sock, struct sl_msghdr *msg, int flags)
 				  flags);
 }
 
+/* The socket behind @f, or NULL for an epoll file (Linux's sock_from_file). */
 struct socket *sock_from_file(struct file *f)
 {
 	if (f->f_op != &socket_file_ops)

@@ -24,9 +24,6 @@
 #include "sl/socket.h"
 #include "sockline/socket.h"
 
-/* Flags the protocol must never see from the caller (MSG_INTERNAL_SENDMSG_FLAGS). */
-#define SL_MSG_INTERNAL_SENDMSG_FLAGS 0
-
 static inline long sl_ret(long err)
 {
 	if (err < 0) {
@@ -346,7 +343,6 @@ static long __sys_sendto(int fd, const void *buff, size_t len,
 		msg.msg_name = &address;
 		msg.msg_namelen = addr_len;
 	}
-	flags &= ~SL_MSG_INTERNAL_SENDMSG_FLAGS;
 	if (file_nonblock(sock))
 		flags |= MSG_DONTWAIT;
 	msg.msg_flags = flags;
@@ -409,7 +405,6 @@ static long __sys_sendmsg(int fd, const struct msghdr *umsg,
 		goto out_put;
 	msg.msg_control = umsg->msg_control;
 	msg.msg_controllen = umsg->msg_controllen;
-	flags &= ~SL_MSG_INTERNAL_SENDMSG_FLAGS;
 	if (file_nonblock(sock))
 		flags |= MSG_DONTWAIT;
 	msg.msg_flags = flags;

@@ -497,6 +497,60 @@ static void test_shutdown_read(void **state)
 	sl_pair_teardown(&p);
 }
 
+/* SO_REUSEPORT: flows spread over the group by hash, each flow sticks. */
+static void test_reuseport_spreads_flows(void **state)
+{
+	int g[2], src[16], got[2] = { 0, 0 }, i, k;
+	struct sl_pair p;
+	char buf[8];
+
+	(void)state;
+	sl_pair_setup(&p, NULL);
+	for (k = 0; k < 2; k++) {
+		g[k] = udp_sock(p.b);
+		assert_int_equal(set_int(g[k], SOL_SOCKET, SO_REUSEPORT, 1), 0);
+		assert_int_equal(try_bind(g[k], "0.0.0.0", 6100), 0);
+	}
+	for (i = 0; i < 16; i++) {
+		src[i] = udp_sock(p.a);
+		assert_int_equal(send_to(src[i], "a", 1, "10.0.0.2", 6100), 1);
+		assert_int_equal(send_to(src[i], "b", 1, "10.0.0.2", 6100), 1);
+	}
+	sl_pair_settle(&p);
+	for (k = 0; k < 2; k++)
+		while (recv_nb(g[k], buf, sizeof(buf), 0) == 1)
+			got[k]++;
+	assert_int_equal(got[0] + got[1], 32);
+	assert_true(got[0] > 0 && got[1] > 0);
+	/* Both datagrams of a flow went to the same member: even counts. */
+	assert_int_equal(got[0] % 2, 0);
+	for (i = 0; i < 16; i++)
+		sl_close(src[i]);
+	sl_close(g[0]);
+	sl_close(g[1]);
+	sl_pair_teardown(&p);
+}
+
+/* Port unreachable over loopback reaches a connected socket too. */
+static void test_loopback_econnrefused(void **state)
+{
+	struct sockaddr_in peer = sl_sin("127.0.0.1", 9);
+	struct sl_pair p;
+	char buf[4];
+	int fd;
+
+	(void)state;
+	sl_pair_setup(&p, NULL);
+	fd = udp_sock(p.a);
+	assert_int_equal(sl_connect(fd, (struct sockaddr *)&peer, sizeof(peer)),
+			 0);
+	assert_int_equal(sl_send(fd, "x", 1, 0), 1);
+	sl_pair_settle(&p);
+	assert_int_equal(recv_nb(fd, buf, sizeof(buf), 0), -ECONNREFUSED);
+	sl_close(fd);
+	sl_pair_teardown(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +567,8 @@ int main(void)
 		cmocka_unit_test(test_send_errors),
 		cmocka_unit_test(test_frag_needed_updates_pmtu),
 		cmocka_unit_test(test_shutdown_read),
+		cmocka_unit_test(test_reuseport_spreads_flows),
+		cmocka_unit_test(test_loopback_econnrefused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -329,6 +329,14 @@ int sock_setsockopt(struct socket *sock, int level, int optname,
 		    const void *optval, socklen_t optlen);
 int sock_getsockopt(struct socket *sock, int level, int optname, void *optval,
 		    socklen_t *optlen);
+/*
+ * SO_TIMESTAMP/SO_TIMESTAMPNS: append SCM_TIMESTAMP (timeval) or
+ * SCM_TIMESTAMPNS (timespec) with @skb's receive time when the socket
+ * asked for it; receive paths call it after copying the data (Linux's
+ * sock_recv_timestamp). Added by the socket layer.
+ */
+void sock_recv_timestamp(struct sl_msghdr *msg, struct sock *sk,
+			 const struct sk_buff *skb);
 
 /* --- struct proto: one transport protocol ---------------------------------- */
 
