@@ -323,8 +323,12 @@ static int ping_once(struct demo *d, int fd, const struct sockaddr_in *dst,
 	}
 	double us = (double)(now_ns(d) - t0) / 1000.0;
 	rtt_add(st, us);
-	printf("  %zd bytes from %s: icmp_seq=%d time=%.1f us\n", n,
-	       inet_ntoa(from.sin_addr), seq, us);
+	if (us >= 1000)
+		printf("  %zd bytes from %s: icmp_seq=%d time=%.2f ms\n", n,
+		       inet_ntoa(from.sin_addr), seq, us / 1000);
+	else
+		printf("  %zd bytes from %s: icmp_seq=%d time=%.1f us\n", n,
+		       inet_ntoa(from.sin_addr), seq, us);
 	return 0;
 }
 
@@ -386,54 +390,75 @@ static void demo_trace_done(void *arg, unsigned int n, const char *const *fn,
 	}
 }
 
-/* Echo every datagram waiting on @fd back to its sender. */
-static int udp_echo_pending(int fd, char *buf, size_t len)
+/*
+ * Echo datagrams arriving on @fd back to their senders: wait (up to the
+ * socket's receive timeout) for the first, then take whatever else is
+ * queued. A blocking call also drives the stacks in run-to-completion mode.
+ */
+static int udp_echo_round(int fd, char *buf, size_t len)
 {
 	struct sockaddr_in from;
 	socklen_t fl;
 	ssize_t n;
-	int echoed = 0;
+	int echoed = 0, flags = 0;
 
 	for (;;) {
 		fl = sizeof(from);
-		n = sl_recvfrom(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		n = sl_recvfrom(fd, buf, len, flags, (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			return echoed;
 		sl_sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
 		echoed++;
+		flags = MSG_DONTWAIT;
 	}
+}
+
+/* Receive what comes back: wait for the first, then drain the queue. */
+static int udp_receive_round(int fd, char *buf, size_t len)
+{
+	int got = 0, flags = 0;
+
+	while (sl_recv(fd, buf, len, flags) >= 0) {
+		got++;
+		flags = MSG_DONTWAIT;
+	}
+	return got;
 }
 
 struct udp_counts {
 	int sent, echoed, received, send_errors;
 };
 
+/*
+ * Keep up to a window of datagrams in flight, as a real application would:
+ * send, let b echo, receive. A round in which nothing comes back means the
+ * rest of the window was lost on the wire.
+ */
 static void udp_run(struct demo *d, int ca, int sb, const struct sockaddr_in *to,
 		    struct udp_counts *c)
 {
+	const int window = 64;
 	char *buf = malloc(65536);
-	int i, window = 64;
+	int in_flight = 0, got;
 
 	memset(buf, 'x', 65536);
-	for (i = 0; i < d->o.udp_count || c->received < c->sent;) {
-		/* Keep at most @window datagrams in flight, as a real app would. */
-		while (i < d->o.udp_count && c->sent - c->received < window) {
+	while (c->sent + c->send_errors < d->o.udp_count || in_flight > 0) {
+		while (c->sent + c->send_errors < d->o.udp_count && in_flight < window) {
 			if (sl_sendto(ca, buf, (size_t)d->o.udp_size, 0,
-				      (const struct sockaddr *)to, sizeof(*to)) < 0)
+				      (const struct sockaddr *)to, sizeof(*to)) < 0) {
 				c->send_errors++;
-			else
-				c->sent++;
-			i++;
+				continue;
+			}
+			c->sent++;
+			in_flight++;
 		}
-		c->echoed += udp_echo_pending(sb, buf, 65536);
-		ssize_t n = sl_recv(ca, buf, 65536, 0);
-		if (n < 0)
-			break; /* timeout: the rest was lost on the wire */
-		c->received++;
-		while (sl_recv(ca, buf, 65536, MSG_DONTWAIT) >= 0)
-			c->received++;
+		c->echoed += udp_echo_round(sb, buf, 65536);
+		got = udp_receive_round(ca, buf, 65536);
+		c->received += got;
+		in_flight = got ? in_flight - got : 0;
+		if (in_flight < 0)
+			in_flight = 0; /* duplicates on the wire */
 	}
-	c->echoed += udp_echo_pending(sb, buf, 65536);
 	free(buf);
 }
 
@@ -454,6 +479,7 @@ static void demo_udp(struct demo *d)
 		goto out;
 	}
 	set_rcvtimeo(ca, 200);
+	set_rcvtimeo(sb, 200);
 	if (d->o.trace)
 		sl_trace_start(d->a, 1, demo_trace_done, d);
 	t0 = now_ns(d);

@@ -72,6 +72,17 @@ u64 net_random_u64(struct net *net)
 	return x * 0x2545F4914F6CDD1DULL;
 }
 
+/* Spread a user seed over 64 bits, so nearby seeds give unrelated streams
+ * (and xorshift never starts from 0). */
+static u64 splitmix64(u64 x)
+{
+	x += 0x9E3779B97F4A7C15ULL;
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+	x ^= x >> 31;
+	return x ? x : 1;
+}
+
 /* --- the softirq ---------------------------------------------------------- */
 
 static int __net_poll(struct net *net)
@@ -339,7 +350,7 @@ static int net_alloc_base(struct net *net, const struct sl_net_config *cfg)
 		return -ENOMEM;
 	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = mono_now();
-	net->rng_state = seed | 1;
+	net->rng_state = splitmix64(seed);
 	net->ipv4.ip_id_seed = (u32)net_random_u64(net);
 	return 0;
 }
