@@ -384,6 +384,7 @@ int __sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 		__atomic_fetch_add(&sk->sk_drops, 1, __ATOMIC_RELAXED);
 		return -ENOMEM;
 	}
+	skb_trace(skb);
 	skb->dev = NULL;
 	skb_set_owner_r(skb, sk);
 	skb_queue_tail(&sk->sk_receive_queue, skb);

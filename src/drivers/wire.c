@@ -173,8 +173,10 @@ static int wire_napi_poll(struct napi_struct *napi, int budget)
 		work++;
 	}
 	skb_queue_unlock(&e->rx_ring);
-	while ((skb = __skb_dequeue(&batch)))
+	while ((skb = __skb_dequeue(&batch))) {
+		skb_trace(skb);
 		netif_receive_skb(skb);
+	}
 	if (work < budget)
 		napi_complete_done(napi, work);
 	return work;

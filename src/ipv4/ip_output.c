@@ -147,6 +147,7 @@ int ip_send_skb(struct net *net, struct sk_buff *skb, struct rtable *rt)
 {
 	int err;
 
+	skb_trace(skb);
 	skb_dst_drop(skb);
 	dst_hold(&rt->dst);
 	skb_dst_set(skb, &rt->dst);
@@ -361,6 +362,7 @@ static int ip_finish_output(struct net *net, struct sock *sk,
 {
 	u32 mtu = dst_mtu(skb_dst(skb));
 
+	skb_trace(skb);
 	if (skb_is_gso(skb))
 		return ip_finish_output_gso(net, sk, skb);
 	if (skb->len > mtu)

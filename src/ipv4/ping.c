@@ -340,6 +340,7 @@ static int ping_recvmsg(struct sock *sk, struct sl_msghdr *msg, size_t len,
 	skb = skb_recv_datagram(sk, (unsigned int)flags, &err);
 	if (!skb)
 		return err;
+	skb_trace(skb);
 	copied = skb->len;
 	if (copied > len) {
 		msg->msg_flags |= MSG_TRUNC;
@@ -350,6 +351,7 @@ static int ping_recvmsg(struct sock *sk, struct sl_msghdr *msg, size_t len,
 		ip_dgram_put_name(msg, ip_hdr(skb)->saddr, 0, addr_len);
 		if (inet_sk(sk)->cmsg_flags)
 			ip_cmsg_recv(msg, skb);
+		sock_recv_timestamp(msg, sk, skb);
 		err = (int)copied;
 	}
 	skb_free_datagram(sk, skb);

@@ -312,6 +312,7 @@ static int udp_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 	struct net *net = sock_net(sk);
 	int rc;
 
+	skb_trace(skb);
 	skb_pull(skb, sizeof(struct udphdr));
 	ipv4_pktinfo_prepare(sk, skb);
 	rc = __sock_queue_rcv_skb(sk, skb);
@@ -661,6 +662,7 @@ static int udp_sendmsg(struct sock *sk, struct sl_msghdr *msg, size_t len)
 			UDP_INC_STATS(sock_net(sk), UDP_MIB_SNDBUFERRORS);
 		goto out;
 	}
+	skb_trace(skb);
 	err = udp_send_skb(sk, skb, &fl4, rt, csum, &ipc, df);
 out:
 	ip_rt_put(rt);
@@ -691,6 +693,7 @@ static int udp_recvmsg(struct sock *sk, struct sl_msghdr *msg, size_t len,
 	skb = skb_recv_datagram(sk, (unsigned int)flags, &err);
 	if (!skb)
 		return err;
+	skb_trace(skb);
 
 	ulen = skb->len;
 	copied = (unsigned int)min_t(size_t, len, ulen);
@@ -713,6 +716,7 @@ static int udp_recvmsg(struct sock *sk, struct sl_msghdr *msg, size_t len,
 			  addr_len);
 	if (inet->cmsg_flags)
 		ip_cmsg_recv(msg, skb);
+	sock_recv_timestamp(msg, sk, skb);
 
 	err = (flags & MSG_TRUNC) ? (int)ulen : (int)copied;
 	skb_free_datagram(sk, skb);
