@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "sl/icmp.h"
 #include "sl/inet_dgram.h"
 #include "sl/inet_sock.h"
 #include "sl/ip.h"
@@ -266,4 +267,55 @@ struct dst_entry *ip4_datagram_dst_get(struct sock *sk)
 out:
 	release_sock(sk);
 	return dst;
+}
+
+/*
+ * ip_dgram_icmp_err - report an ICMP error about a datagram @sk sent
+ * @port: the datagram's destination port (UDP) or 0 (ping, raw)
+ * @payload: the quoted transport payload, for the IP_RECVERR copy
+ *
+ * The common tail of Linux's __udp4_lib_err and ping_err. RFC 1122 4.1.3.3
+ * passes ICMP errors to the application; as Linux, an unconnected socket
+ * without IP_RECVERR ignores them and soft errors reach only IP_RECVERR
+ * sockets. Source quench and redirects are not reported. Does not consume
+ * @skb; the caller holds a reference on @sk.
+ */
+void ip_dgram_icmp_err(struct sock *sk, struct sk_buff *skb, int type, int code,
+		       u32 info, __be16 port, const u8 *payload)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	bool harderr = false;
+	int err;
+
+	switch (type) {
+	case ICMP_SOURCE_QUENCH:
+	case ICMP_REDIRECT:
+		return;
+	case ICMP_DEST_UNREACH:
+		if (code == ICMP_FRAG_NEEDED) {
+			/* icmp_unreach updated the path MTU, which bumps the
+			 * routing generation: the cached route is looked up
+			 * again at its next use (softirq leaves it alone). */
+			if (inet->pmtudisc == IP_PMTUDISC_DONT)
+				return;
+			err = EMSGSIZE;
+			harderr = true;
+			break;
+		}
+		err = icmp_err_convert(type, code, &harderr);
+		break;
+	default:
+		err = icmp_err_convert(type, code, &harderr);
+		break;
+	}
+
+	if (!inet->recverr) {
+		if (!harderr || sk->sk_state != TCP_ESTABLISHED)
+			return;
+	} else {
+		ip_icmp_error(sk, skb, err, port, info, payload);
+	}
+	WRITE_ONCE(sk->sk_err, err);
+	if (sk->sk_error_report)
+		sk->sk_error_report(sk);
 }

@@ -273,10 +273,7 @@ void ping_err(struct sk_buff *skb, int offset, u32 info)
 	const int type = icmp_hdr(skb)->type;
 	const int code = icmp_hdr(skb)->code;
 	struct net *net = dev_net(skb->dev);
-	struct inet_sock *inet;
-	bool harderr = false;
 	struct sock *sk;
-	int err;
 
 	if (icmph->type != ICMP_ECHO || icmph->code != 0)
 		return;
@@ -284,40 +281,7 @@ void ping_err(struct sk_buff *skb, int offset, u32 info)
 			 skb->dev->ifindex);
 	if (!sk)
 		return;
-	inet = inet_sk(sk);
-
-	switch (type) {
-	case ICMP_SOURCE_QUENCH:
-	case ICMP_REDIRECT:
-		goto out;
-	case ICMP_DEST_UNREACH:
-		if (code == ICMP_FRAG_NEEDED) {
-			/* icmp_unreach updated the path MTU, which bumps the
-			 * routing generation: the cached route is looked up
-			 * again at its next use (softirq leaves it alone). */
-			if (inet->pmtudisc == IP_PMTUDISC_DONT)
-				goto out;
-			err = EMSGSIZE;
-			harderr = true;
-			break;
-		}
-		err = icmp_err_convert(type, code, &harderr);
-		break;
-	default:
-		err = icmp_err_convert(type, code, &harderr);
-		break;
-	}
-
-	if (!inet->recverr) {
-		if (!harderr || sk->sk_state != TCP_ESTABLISHED)
-			goto out;
-	} else {
-		ip_icmp_error(sk, skb, err, 0, info, (const u8 *)icmph);
-	}
-	WRITE_ONCE(sk->sk_err, err);
-	if (sk->sk_error_report)
-		sk->sk_error_report(sk);
-out:
+	ip_dgram_icmp_err(sk, skb, type, code, info, 0, (const u8 *)icmph);
 	sock_put(sk);
 }
 

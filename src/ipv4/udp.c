@@ -482,10 +482,7 @@ int udp_err(struct sk_buff *skb, u32 info)
 	const int type = icmp_hdr(skb)->type;
 	const int code = icmp_hdr(skb)->code;
 	struct net *net = dev_net(skb->dev);
-	struct inet_sock *inet;
-	bool harderr = false;
 	struct sock *sk;
-	int err;
 
 	sk = __udp4_lib_lookup(net, iph->daddr, uh->dest, iph->saddr,
 			       uh->source, skb->dev->ifindex);
@@ -493,41 +490,8 @@ int udp_err(struct sk_buff *skb, u32 info)
 		ICMP_INC_STATS(net, ICMP_MIB_INERRORS);
 		return -ENOENT;
 	}
-	inet = inet_sk(sk);
-
-	switch (type) {
-	case ICMP_SOURCE_QUENCH:
-	case ICMP_REDIRECT:
-		goto out;
-	case ICMP_DEST_UNREACH:
-		if (code == ICMP_FRAG_NEEDED) {
-			/* icmp_unreach updated the path MTU, which bumps the
-			 * routing generation: the cached route is looked up
-			 * again at its next use (softirq leaves it alone). */
-			if (inet->pmtudisc == IP_PMTUDISC_DONT)
-				goto out;
-			err = EMSGSIZE;
-			harderr = true;
-			break;
-		}
-		err = icmp_err_convert(type, code, &harderr);
-		break;
-	default:
-		err = icmp_err_convert(type, code, &harderr);
-		break;
-	}
-
-	if (!inet->recverr) {
-		if (!harderr || sk->sk_state != TCP_ESTABLISHED)
-			goto out;
-	} else {
-		ip_icmp_error(sk, skb, err, uh->dest, info,
-			      (const u8 *)(uh + 1));
-	}
-	WRITE_ONCE(sk->sk_err, err);
-	if (sk->sk_error_report)
-		sk->sk_error_report(sk);
-out:
+	ip_dgram_icmp_err(sk, skb, type, code, info, uh->dest,
+			  (const u8 *)(uh + 1));
 	sock_put(sk);
 	return 0;
 }

@@ -64,6 +64,10 @@ void ip_dgram_put_name(struct sl_msghdr *msg, __be32 addr, __be16 port,
 
 /* --- src/ipv4/datagram.c -------------------------------------------------- */
 
+/* Report an ICMP error about a datagram @sk sent (IP_RECVERR, sk_err). */
+void ip_dgram_icmp_err(struct sock *sk, struct sk_buff *skb, int type, int code,
+		       u32 info, __be16 port, const u8 *payload);
+
 /* ip4_datagram_connect with the socket already locked. */
 int __ip4_datagram_connect(struct sock *sk, struct sockaddr *uaddr,
 			   int addr_len);
