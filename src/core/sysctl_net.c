@@ -18,6 +18,9 @@ enum ctl_type {
 	CTL_LONG,     /* long */
 	CTL_NS_MS,    /* u64 ns shown in ms */
 	CTL_NS_S,     /* u64 ns shown in seconds */
+	CTL_INT_VEC3, /* int[3], "a b c" (tcp_rmem, tcp_wmem) */
+	CTL_STRING,   /* char[16] */
+	CTL_UINT,     /* unsigned int (tcp_notsent_lowat) */
 };
 
 struct ctl_table {
@@ -71,6 +74,63 @@ static const struct ctl_table net_ctl_table[] = {
 	INT_KNOB("net.ipv4.conf.all.rp_filter", ipv4.sysctl_conf_all_rp_filter, 0, 2),
 	INT_KNOB("net.ipv4.conf.all.arp_ignore", ipv4.sysctl_conf_all_arp_ignore, 0, 8),
 	INT_KNOB("net.ipv4.conf.all.arp_announce", ipv4.sysctl_conf_all_arp_announce, 0, 2),
+	{ "net.ipv4.tcp_rmem", NET_OFF(ipv4.sysctl_tcp_rmem), CTL_INT_VEC3, 1, 0x7fffffff },
+	{ "net.ipv4.tcp_wmem", NET_OFF(ipv4.sysctl_tcp_wmem), CTL_INT_VEC3, 1, 0x7fffffff },
+	{ "net.ipv4.tcp_congestion_control", NET_OFF(ipv4.sysctl_tcp_congestion_control),
+	  CTL_STRING, 0, 0 },
+#define TCP_KNOB(n, lo, hi) INT_KNOB("net.ipv4." #n, ipv4.sysctl_##n, lo, hi)
+	TCP_KNOB(tcp_timestamps, 0, 2),
+	TCP_KNOB(tcp_sack, 0, 1),
+	TCP_KNOB(tcp_dsack, 0, 1),
+	TCP_KNOB(tcp_window_scaling, 0, 1),
+	TCP_KNOB(tcp_syn_retries, 1, 127),
+	TCP_KNOB(tcp_synack_retries, 0, 255),
+	TCP_KNOB(tcp_retries1, 0, 255),
+	TCP_KNOB(tcp_retries2, 0, 255),
+	TCP_KNOB(tcp_orphan_retries, 0, 255),
+	TCP_KNOB(tcp_fin_timeout, 0, 0x7fffffff),
+	TCP_KNOB(tcp_keepalive_time, 1, 0x7fffffff),
+	TCP_KNOB(tcp_keepalive_intvl, 1, 0x7fffffff),
+	TCP_KNOB(tcp_keepalive_probes, 1, 127),
+	TCP_KNOB(tcp_early_retrans, 0, 4),
+	TCP_KNOB(tcp_recovery, 0, 0x7fffffff),
+	TCP_KNOB(tcp_frto, 0, 2),
+	TCP_KNOB(tcp_reordering, 1, 0x7fffffff),
+	TCP_KNOB(tcp_max_reordering, 1, 0x7fffffff),
+	TCP_KNOB(tcp_slow_start_after_idle, 0, 1),
+	TCP_KNOB(tcp_syncookies, 0, 2),
+	{ "net.ipv4.tcp_notsent_lowat", NET_OFF(ipv4.sysctl_tcp_notsent_lowat), CTL_UINT,
+	  0, 0xffffffffL },
+	INT_KNOB("net.ipv4.tcp_max_syn_backlog", ipv4.sysctl_max_syn_backlog, 1, 0x7fffffff),
+	TCP_KNOB(tcp_abort_on_overflow, 0, 1),
+	TCP_KNOB(tcp_rfc1337, 0, 1),
+	TCP_KNOB(tcp_moderate_rcvbuf, 0, 1),
+	TCP_KNOB(tcp_mtu_probing, 0, 2),
+	TCP_KNOB(tcp_base_mss, 1, 65535),
+	TCP_KNOB(tcp_min_snd_mss, 48, 65535),
+	TCP_KNOB(tcp_adv_win_scale, -31, 31),
+	TCP_KNOB(tcp_app_win, 0, 31),
+	TCP_KNOB(tcp_tw_reuse, 0, 2),
+	TCP_KNOB(tcp_max_tw_buckets, 0, 0x7fffffff),
+	TCP_KNOB(tcp_ecn, 0, 2),
+	TCP_KNOB(tcp_invalid_ratelimit, 0, 0x7fffffff),
+	TCP_KNOB(tcp_challenge_ack_limit, 0, 0x7fffffff),
+	TCP_KNOB(tcp_min_rtt_wlen, 0, 86400),
+	TCP_KNOB(tcp_autocorking, 0, 1),
+	TCP_KNOB(tcp_tso_win_divisor, 1, 0x7fffffff),
+	TCP_KNOB(tcp_limit_output_bytes, 0, 0x7fffffff),
+	TCP_KNOB(tcp_min_tso_segs, 1, 0x7fffffff),
+	TCP_KNOB(tcp_pacing_ss_ratio, 0, 0x7fffffff),
+	TCP_KNOB(tcp_pacing_ca_ratio, 0, 0x7fffffff),
+	TCP_KNOB(tcp_retrans_collapse, 0, 1),
+	TCP_KNOB(tcp_stdurg, 0, 1),
+	TCP_KNOB(tcp_fastopen, 0, 0x7fffffff),
+	TCP_KNOB(tcp_no_metrics_save, 0, 1),
+	TCP_KNOB(tcp_workaround_signed_windows, 0, 1),
+	TCP_KNOB(tcp_thin_linear_timeouts, 0, 1),
+	TCP_KNOB(tcp_comp_sack_nr, 0, 255),
+	TCP_KNOB(tcp_probe_threshold, 0, 0x7fffffff),
+	TCP_KNOB(tcp_probe_interval, 0, 0x7fffffff),
 	{ NEIGH "base_reachable_time_ms", NET_OFF(ipv4.arp_parms.base_reachable_time),
 	  CTL_NS_MS, 1, 0x7fffffff },
 	{ NEIGH "retrans_time_ms", NET_OFF(ipv4.arp_parms.retrans_time), CTL_NS_MS, 1,
@@ -128,6 +188,58 @@ void net_sysctl_defaults(struct net *net)
 	v4->sysctl_udp_rmem_min = 4096;
 	v4->sysctl_udp_wmem_min = 4096;
 
+	v4->sysctl_tcp_rmem[0] = 4096;
+	v4->sysctl_tcp_rmem[1] = 131072;
+	v4->sysctl_tcp_rmem[2] = 6291456;
+	v4->sysctl_tcp_wmem[0] = 4096;
+	v4->sysctl_tcp_wmem[1] = 16384;
+	v4->sysctl_tcp_wmem[2] = 4194304;
+	v4->sysctl_tcp_timestamps = 1;
+	v4->sysctl_tcp_sack = 1;
+	v4->sysctl_tcp_dsack = 1;
+	v4->sysctl_tcp_window_scaling = 1;
+	v4->sysctl_tcp_syn_retries = 6;
+	v4->sysctl_tcp_synack_retries = 5;
+	v4->sysctl_tcp_retries1 = 3;
+	v4->sysctl_tcp_retries2 = 15;
+	v4->sysctl_tcp_orphan_retries = 0;
+	v4->sysctl_tcp_fin_timeout = 60;
+	v4->sysctl_tcp_keepalive_time = 7200;
+	v4->sysctl_tcp_keepalive_intvl = 75;
+	v4->sysctl_tcp_keepalive_probes = 9;
+	v4->sysctl_tcp_early_retrans = 3;
+	v4->sysctl_tcp_recovery = 1;
+	v4->sysctl_tcp_frto = 2;
+	v4->sysctl_tcp_reordering = 3;
+	v4->sysctl_tcp_max_reordering = 300;
+	strcpy(v4->sysctl_tcp_congestion_control, "cubic");
+	v4->sysctl_tcp_slow_start_after_idle = 1;
+	v4->sysctl_tcp_syncookies = 1;
+	v4->sysctl_tcp_notsent_lowat = 0xffffffffU;
+	v4->sysctl_max_syn_backlog = 128;
+	v4->sysctl_tcp_moderate_rcvbuf = 1;
+	v4->sysctl_tcp_base_mss = 1024;
+	v4->sysctl_tcp_min_snd_mss = 48;
+	v4->sysctl_tcp_adv_win_scale = 1;
+	v4->sysctl_tcp_app_win = 31;
+	v4->sysctl_tcp_tw_reuse = 2;
+	v4->sysctl_tcp_max_tw_buckets = 262144;
+	v4->sysctl_tcp_ecn = 2;
+	v4->sysctl_tcp_invalid_ratelimit = 500;
+	v4->sysctl_tcp_challenge_ack_limit = 0x7fffffff;
+	v4->sysctl_tcp_min_rtt_wlen = 300;
+	v4->sysctl_tcp_autocorking = 1;
+	v4->sysctl_tcp_tso_win_divisor = 3;
+	v4->sysctl_tcp_limit_output_bytes = 1048576;
+	v4->sysctl_tcp_min_tso_segs = 2;
+	v4->sysctl_tcp_pacing_ss_ratio = 200;
+	v4->sysctl_tcp_pacing_ca_ratio = 120;
+	v4->sysctl_tcp_retrans_collapse = 1;
+	v4->sysctl_tcp_fastopen = 1;
+	v4->sysctl_tcp_comp_sack_nr = 44;
+	v4->sysctl_tcp_probe_threshold = 8;
+	v4->sysctl_tcp_probe_interval = 600;
+
 	p->base_reachable_time = 30 * NSEC_PER_SEC;
 	p->retrans_time = 1 * NSEC_PER_SEC;
 	p->delay_probe_time = 5 * NSEC_PER_SEC;
@@ -176,14 +288,47 @@ static bool in_range(const struct ctl_table *t, long v)
 	return v >= t->min && v <= t->max;
 }
 
+/* A name of up to 15 characters, surrounding white space ignored. */
+static int ctl_write_string(char *field, const char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strcspn(s, " \t\n");
+	if (!n || n >= 16 || s[n + strspn(s + n, " \t\n")])
+		return -EINVAL;
+	memcpy(field, s, n);
+	field[n] = '\0';
+	return 0;
+}
+
 static int ctl_write(struct net *net, const struct ctl_table *t, const char *s)
 {
 	void *field = (char *)net + t->offset;
 	long a, b;
 
+	if (t->type == CTL_STRING)
+		return ctl_write_string(field, s);
 	if (parse_long(&s, &a) || !in_range(t, a))
 		return -EINVAL;
 	switch (t->type) {
+	case CTL_STRING:
+		break;
+	case CTL_UINT:
+		WRITE_ONCE(*(unsigned int *)field, (unsigned int)a);
+		break;
+	case CTL_INT_VEC3: {
+		long c;
+
+		if (parse_long(&s, &b) || parse_long(&s, &c) || !in_range(t, b) ||
+		    !in_range(t, c))
+			return -EINVAL;
+		WRITE_ONCE(((int *)field)[0], (int)a);
+		WRITE_ONCE(((int *)field)[1], (int)b);
+		WRITE_ONCE(((int *)field)[2], (int)c);
+		break;
+	}
 	case CTL_INT:
 		WRITE_ONCE(*(int *)field, (int)a);
 		break;
@@ -218,6 +363,16 @@ static int ctl_read(struct net *net, const struct ctl_table *t, char *buf,
 	int n = 0;
 
 	switch (t->type) {
+	case CTL_STRING:
+		n = snprintf(buf, len, "%s", (const char *)field);
+		break;
+	case CTL_UINT:
+		n = snprintf(buf, len, "%u", READ_ONCE(*(const unsigned int *)field));
+		break;
+	case CTL_INT_VEC3:
+		n = snprintf(buf, len, "%d\t%d\t%d", ((const int *)field)[0],
+			     ((const int *)field)[1], ((const int *)field)[2]);
+		break;
 	case CTL_INT:
 		n = snprintf(buf, len, "%d", READ_ONCE(*(const int *)field));
 		break;

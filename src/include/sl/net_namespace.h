@@ -81,6 +81,65 @@ struct netns_ipv4 {
 	int sysctl_conf_all_arp_announce;  /* 0 */
 	struct neigh_parms arp_parms;
 
+	/* TCP sysctls (net.ipv4.tcp_*), Linux defaults in net_sysctl_defaults */
+	int sysctl_tcp_rmem[3];            /* 4096 131072 6291456 */
+	int sysctl_tcp_wmem[3];            /* 4096 16384 4194304 */
+	int sysctl_tcp_timestamps;         /* 1 */
+	int sysctl_tcp_sack;               /* 1 */
+	int sysctl_tcp_dsack;              /* 1 */
+	int sysctl_tcp_window_scaling;     /* 1 */
+	int sysctl_tcp_syn_retries;        /* 6 */
+	int sysctl_tcp_synack_retries;     /* 5 */
+	int sysctl_tcp_retries1;           /* 3 */
+	int sysctl_tcp_retries2;           /* 15 */
+	int sysctl_tcp_orphan_retries;     /* 0 (means 8) */
+	int sysctl_tcp_fin_timeout;        /* 60 s */
+	int sysctl_tcp_keepalive_time;     /* 7200 s */
+	int sysctl_tcp_keepalive_intvl;    /* 75 s */
+	int sysctl_tcp_keepalive_probes;   /* 9 */
+	int sysctl_tcp_early_retrans;      /* 3 */
+	int sysctl_tcp_recovery;           /* 1 (RACK) */
+	int sysctl_tcp_frto;               /* 2 */
+	int sysctl_tcp_reordering;         /* 3 */
+	int sysctl_tcp_max_reordering;     /* 300 */
+	char sysctl_tcp_congestion_control[16]; /* "cubic" */
+	int sysctl_tcp_slow_start_after_idle; /* 1 */
+	int sysctl_tcp_syncookies;         /* 1 */
+	unsigned int sysctl_tcp_notsent_lowat; /* UINT_MAX */
+	int sysctl_max_syn_backlog;        /* 128 (Linux scales with memory) */
+	int sysctl_tcp_abort_on_overflow;  /* 0 */
+	int sysctl_tcp_rfc1337;            /* 0 */
+	int sysctl_tcp_moderate_rcvbuf;    /* 1 */
+	int sysctl_tcp_mtu_probing;        /* 0 */
+	int sysctl_tcp_base_mss;           /* 1024 */
+	int sysctl_tcp_min_snd_mss;        /* 48 */
+	int sysctl_tcp_adv_win_scale;      /* 1 */
+	int sysctl_tcp_app_win;            /* 31 */
+	int sysctl_tcp_tw_reuse;           /* 2 */
+	int sysctl_tcp_max_tw_buckets;     /* 262144 */
+	int sysctl_tcp_ecn;                /* 2 (accept, don't ask) */
+	int sysctl_tcp_invalid_ratelimit;  /* 500 ms */
+	int sysctl_tcp_challenge_ack_limit;/* INT_MAX (per-socket limit only) */
+	int sysctl_tcp_min_rtt_wlen;       /* 300 s */
+	int sysctl_tcp_autocorking;        /* 1 */
+	int sysctl_tcp_tso_win_divisor;    /* 3 */
+	int sysctl_tcp_limit_output_bytes; /* 1048576 */
+	int sysctl_tcp_min_tso_segs;       /* 2 */
+	int sysctl_tcp_pacing_ss_ratio;    /* 200 */
+	int sysctl_tcp_pacing_ca_ratio;    /* 120 */
+	int sysctl_tcp_retrans_collapse;   /* 1 */
+	int sysctl_tcp_stdurg;             /* 0 */
+	int sysctl_tcp_fastopen;           /* 1 (not implemented: no TFO) */
+	int sysctl_tcp_no_metrics_save;    /* 0 */
+	int sysctl_tcp_workaround_signed_windows; /* 0 */
+	int sysctl_tcp_thin_linear_timeouts;/* 0 */
+	int sysctl_tcp_comp_sack_nr;       /* 44 */
+	int sysctl_tcp_probe_threshold;    /* 8 */
+	int sysctl_tcp_probe_interval;     /* 600 s */
+	u32 tcp_challenge_timestamp;       /* state of the global limit */
+	u32 tcp_challenge_count;
+	u64 tcp_isn_key[2];                /* SipHash key for ISNs and ports */
+
 	/* state owned by subsystems through their pernet_operations */
 	struct fib_table *fib_main;        /* src/ipv4/route.c */
 	pthread_rwlock_t fib_lock;

@@ -1,0 +1,600 @@
+/*
+ * TCP (RFC 9293 and friends), as Linux structures it.
+ *
+ * Out: tcp_sendmsg (tcp.c) -> tcp_push -> tcp_write_xmit (tcp_output.c:
+ *      cwnd, receive window, Nagle, TSO) -> tcp_transmit_skb (clone, header,
+ *      options, checksum) -> ip_queue_xmit.
+ * In:  ip_local_deliver_finish -> tcp_v4_rcv (tcp_ipv4.c: checksum, lookup,
+ *      bh_lock_sock / backlog) -> tcp_v4_do_rcv -> tcp_rcv_established
+ *      (tcp_input.c: fast path) or tcp_rcv_state_process (every other
+ *      state) -> tcp_ack, tcp_data_queue -> tcp_queue_rcv -> sk_data_ready.
+ * Timers (tcp_timer.c): retransmit/RTO, zero-window probe, TLP and RACK
+ *      reordering on icsk_retransmit_timer; delayed ACK; keepalive on
+ *      sk_timer. Congestion control through tcp_congestion_ops (tcp_cong.c:
+ *      reno; tcp_cubic.c: cubic, the default).
+ *
+ * Units: sequence numbers u32 with before()/after(); times on the stack
+ * clock in ns for timers, us for RTT (tcp_mstamp, srtt_us), ms for the
+ * TCP timestamp option clock (tcp_time_stamp, RFC 7323: 1 ms ticks as
+ * Linux).
+ */
+#ifndef SL_TCP_H
+#define SL_TCP_H
+
+#include <linux/tcp.h>
+
+#include "sl/inet_connection_sock.h"
+#include "sl/inet_hashtables.h"
+#include "sl/skbuff.h"
+#include "sl/tcp_states.h"
+#include "sl/types.h"
+
+struct file;
+struct poll_table_struct;
+struct socket;
+struct sl_msghdr;
+struct tcp_info;
+typedef unsigned int __poll_t;
+
+struct sl_tcphdr {
+	__be16 source;
+	__be16 dest;
+	__be32 seq;
+	__be32 ack_seq;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	u16 res1 : 4, doff : 4, fin : 1, syn : 1, rst : 1, psh : 1, ack : 1,
+	    urg : 1, ece : 1, cwr : 1;
+#else
+	u16 doff : 4, res1 : 4, cwr : 1, ece : 1, urg : 1, ack : 1, psh : 1,
+	    rst : 1, syn : 1, fin : 1;
+#endif
+	__be16 window;
+	__sum16 check;
+	__be16 urg_ptr;
+} __packed;
+
+/* Flag byte (13th octet of the header), as Linux's TCPHDR_*. */
+#define TCPHDR_FIN 0x01
+#define TCPHDR_SYN 0x02
+#define TCPHDR_RST 0x04
+#define TCPHDR_PSH 0x08
+#define TCPHDR_ACK 0x10
+#define TCPHDR_URG 0x20
+#define TCPHDR_ECE 0x40
+#define TCPHDR_CWR 0x80
+
+static inline struct sl_tcphdr *tcp_hdr(const struct sk_buff *skb)
+{
+	return (struct sl_tcphdr *)skb_transport_header(skb);
+}
+static inline u8 tcp_flag_byte(const struct sl_tcphdr *th)
+{
+	return ((const u8 *)th)[13];
+}
+
+/* Option kinds and lengths (RFC 9293 3.2, RFC 7323, RFC 2018). */
+#define TCPOPT_NOP 1
+#define TCPOPT_EOL 0
+#define TCPOPT_MSS 2
+#define TCPOPT_WINDOW 3
+#define TCPOPT_SACK_PERM 4
+#define TCPOPT_SACK 5
+#define TCPOPT_TIMESTAMP 8
+#define TCPOLEN_MSS 4
+#define TCPOLEN_WINDOW 3
+#define TCPOLEN_SACK_PERM 2
+#define TCPOLEN_TIMESTAMP 10
+#define TCPOLEN_TSTAMP_ALIGNED 12
+#define TCPOLEN_SACK_BASE 2
+#define TCPOLEN_SACK_PERBLOCK 8
+#define TCP_NUM_SACKS 4
+#define TCP_MAX_WSCALE 14
+
+/* Linux's constants. */
+#define TCP_MSS_DEFAULT 536U
+#define TCP_MIN_MSS 88U
+#define TCP_INIT_CWND 10                 /* RFC 6928 */
+#define TCP_TIMEOUT_INIT (1000 * 1000U)  /* us: RFC 6298 2.1 initial RTO */
+#define TCP_RTO_MIN (200 * 1000U)        /* us */
+#define TCP_RTO_MAX (120 * 1000 * 1000U) /* us */
+#define TCP_DELACK_MIN (40 * 1000U)      /* us */
+#define TCP_DELACK_MAX (200 * 1000U)     /* us */
+#define TCP_ATO_MIN (40 * 1000U)         /* us */
+#define TCP_TIMEWAIT_LEN (60ULL * NSEC_PER_SEC)
+#define TCP_FIN_TIMEOUT TCP_TIMEWAIT_LEN
+#define TCP_SYNQ_INTERVAL (200ULL * NSEC_PER_MSEC)
+#define TCP_RESOURCE_PROBE_INTERVAL (500ULL * NSEC_PER_MSEC)
+#define TCP_KEEPALIVE_TIME (7200ULL * NSEC_PER_SEC)
+#define TCP_KEEPALIVE_INTVL (75ULL * NSEC_PER_SEC)
+#define TCP_KEEPALIVE_PROBES 9
+#define TCP_INFINITE_SSTHRESH 0x7fffffff
+#define MAX_TCP_WINDOW 32767U
+#define TCP_MAX_QUICKACKS 16U
+
+/* Sequence space arithmetic (RFC 9293 3.4). */
+static inline bool before(u32 seq1, u32 seq2)
+{
+	return (s32)(seq1 - seq2) < 0;
+}
+#define after(seq2, seq1) before(seq1, seq2)
+static inline bool between(u32 seq1, u32 seq2, u32 seq3)
+{
+	return seq3 - seq2 >= seq1 - seq2;
+}
+
+/*
+ * Per-segment state in skb->cb (Linux's tcp_skb_cb). On receive,
+ * tcp_v4_rcv fills it from the header; on send, tcp_sendmsg and
+ * tcp_output keep the segment's sequence range and SACK state here.
+ */
+struct tcp_skb_cb {
+	u32 seq;                 /* first sequence number */
+	u32 end_seq;             /* seq + FIN + SYN + data length */
+	u32 ack_seq;             /* received: the ACK field */
+	u8 tcp_flags;            /* TCPHDR_* */
+	u8 sacked;               /* TCPCB_* */
+	u8 ip_dsfield;
+	u8 eor : 1, has_rxtstamp : 1, unused : 6;
+	int iif;                 /* received: input interface */
+	union {
+		struct {                 /* sent segments: rate sampling */
+			u32 is_app_limited : 1, unused2 : 31;
+			u32 delivered;
+			u64 first_tx_mstamp;     /* us */
+			u64 delivered_mstamp;    /* us */
+		} tx;
+		u32 tcp_tw_isn;
+	};
+};
+#define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)&((skb)->cb[0]))
+_Static_assert(sizeof(struct tcp_skb_cb) <= SKB_CB_SIZE, "tcp_skb_cb too big");
+
+/* TCP_SKB_CB(skb)->sacked bits, as Linux's. */
+#define TCPCB_SACKED_ACKED 0x01
+#define TCPCB_SACKED_RETRANS 0x02
+#define TCPCB_LOST 0x04
+#define TCPCB_TAGBITS 0x07
+#define TCPCB_REPAIRED 0x10
+#define TCPCB_EVER_RETRANS 0x80
+#define TCPCB_RETRANS (TCPCB_SACKED_RETRANS | TCPCB_EVER_RETRANS)
+
+/* Send time of a segment (us on the stack clock); kept in skb->tstamp. */
+static inline u64 tcp_skb_timestamp_us(const struct sk_buff *skb)
+{
+	return skb->tstamp / NSEC_PER_USEC;
+}
+/* Segments an skb counts for (TSO/GSO large segments count several). */
+static inline int tcp_skb_pcount(const struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->gso_segs ? skb_shinfo(skb)->gso_segs : 1;
+}
+
+struct tcp_sack_block {
+	u32 start_seq;
+	u32 end_seq;
+};
+
+/* Options of a received segment (tcp_parse_options). */
+struct tcp_options_received {
+	u32 ts_recent_stamp;     /* s: when ts_recent was recorded (PAWS) */
+	u32 ts_recent;           /* TSval to echo */
+	u32 rcv_tsval;
+	u32 rcv_tsecr;
+	u16 saw_tstamp : 1, tstamp_ok : 1, dsack : 1, wscale_ok : 1, sack_ok : 3,
+	    smc_ok : 1, snd_wscale : 4, rcv_wscale : 4;
+	u8 num_sacks;
+	u16 user_mss;            /* TCP_MAXSEG */
+	u16 mss_clamp;           /* the peer's MSS option, clamped */
+};
+
+struct tcp_sock {
+	struct inet_connection_sock inet_conn;   /* must be first */
+	u16 tcp_header_len;      /* 20 + aligned timestamp option */
+	u16 gso_segs;
+
+	/* RFC 9293 3.3.1 receive sequence variables */
+	u32 rcv_nxt;             /* what we want to receive next */
+	u32 copied_seq;          /* head of yet unread data */
+	u32 rcv_wup;             /* rcv_nxt at last window update sent */
+	u32 rcv_wnd;             /* current receiver window */
+	u32 rcv_ssthresh;        /* current window clamp */
+	u32 window_clamp;        /* maximal window to advertise */
+	u32 rcv_tstamp;          /* ms: last ACK received (keepalive) */
+
+	/* RFC 9293 3.3.1 send sequence variables */
+	u32 snd_una;             /* first byte we want an ack for */
+	u32 snd_nxt;             /* next sequence we send */
+	u32 snd_wl1;             /* seq of the segment of the last window update */
+	u32 snd_wnd;             /* the window we expect to receive */
+	u32 max_window;          /* maximal window ever seen from the peer */
+	u32 write_seq;           /* tail(+1) of data held in the send buffer */
+	u32 pushed_seq;          /* last pushed seq, for Nagle */
+	u32 snd_up;              /* urgent pointer */
+	u32 mss_cache;           /* cached effective MSS, not including SACKs */
+	u32 advmss;              /* MSS we advertise */
+	u32 rx_opt_pad;
+	struct tcp_options_received rx_opt;
+	u8 nonagle : 4;          /* TCP_NAGLE_* */
+	u8 thin_lto : 1, recvmsg_inq : 1, repair : 1, frto : 1;
+	u8 is_sack_reneg : 1, fastopen_connect : 1, is_cwnd_limited : 1,
+	   syn_data : 1, syn_fastopen : 1, save_syn : 1, linger2_set : 1,
+	   notsent_lowat_set : 1;
+	u8 keepalive_probes;     /* TCP_KEEPCNT, 0 = sysctl */
+	u32 keepalive_time;      /* s, TCP_KEEPIDLE, 0 = sysctl */
+	u32 keepalive_intvl;     /* s, TCP_KEEPINTVL, 0 = sysctl */
+	int linger2;             /* TCP_LINGER2 (s), 0 = sysctl, <0 = none */
+	u32 notsent_lowat;
+
+	/* RTT (RFC 6298), in us scaled as Linux: srtt_us is srtt << 3 */
+	u32 srtt_us;
+	u32 mdev_us;             /* medium deviation << 2 */
+	u32 mdev_max_us;
+	u32 rttvar_us;
+	u32 rtt_seq;             /* sequence number to update rttvar */
+	struct {                 /* windowed min RTT (tcp_min_rtt_wlen) */
+		u32 rtt_us;
+		u64 stamp_us;
+	} rtt_min;
+	u64 tcp_mstamp;          /* us: time of the most recent packet event */
+	u64 tcp_clock_cache;
+	u32 tsoffset;            /* timestamp offset (RFC 7323 5.4) */
+	u32 retrans_stamp;       /* ms: first retransmit time (timeouts) */
+	u64 first_tx_mstamp;     /* rate sampling: start of the send window */
+	u64 delivered_mstamp;
+
+	/* congestion control (RFC 5681, RFC 6582, RFC 6675, RFC 6937) */
+	u32 snd_ssthresh;
+	u32 snd_cwnd;            /* sending congestion window, in segments */
+	u32 snd_cwnd_cnt;        /* linear increase counter */
+	u32 snd_cwnd_clamp;
+	u32 snd_cwnd_used;
+	u64 snd_cwnd_stamp;      /* ns */
+	u32 prior_cwnd;          /* cwnd at the start of recovery */
+	u32 prr_delivered;       /* RFC 6937 */
+	u32 prr_out;
+	u32 prior_ssthresh;      /* for undo */
+	u32 high_seq;            /* snd_nxt at the onset of congestion */
+	u32 undo_marker;
+	int undo_retrans;
+	u32 lost;                /* total lost packets */
+	u32 delivered;           /* total delivered packets (incl. SACKed) */
+	u32 app_limited;
+	u32 packets_out;         /* segments in flight (sent, not acked) */
+	u32 retrans_out;         /* retransmitted segments in flight */
+	u32 sacked_out;          /* SACKed segments */
+	u32 lost_out;            /* segments marked lost */
+	u32 max_packets_out;
+	u32 reordering;          /* packet reordering metric */
+	u32 reord_seen;
+	u32 total_retrans;
+	u32 segs_in, segs_out, data_segs_in, data_segs_out;
+	u64 bytes_received, bytes_acked, bytes_sent, bytes_retrans;
+	u32 dsack_dups;
+	u32 rcv_ooopack;
+	u32 tlp_high_seq;        /* snd_nxt at the tail loss probe */
+	u32 tlp_retrans;
+	u32 last_oow_ack_time;   /* ms: rate limit of out-of-window ACKs */
+	u32 chrono_type;
+	u64 chrono_start, chrono_stat[3];
+
+	/* RACK (RFC 8985) */
+	struct {
+		u64 mstamp;          /* us: (re)sent time of the newest delivered */
+		u32 rtt_us;
+		u32 end_seq;
+		u32 last_delivered;
+		u8 reo_wnd_steps;
+		u8 reo_wnd_persist : 5, dsack_seen : 1, advanced : 1;
+	} rack;
+
+	/* SACK (RFC 2018, RFC 2883) */
+	struct tcp_sack_block duplicate_sack[1]; /* D-SACK block to send */
+	struct tcp_sack_block selective_acks[4]; /* SACKs we send */
+	struct tcp_sack_block recv_sack_cache[4];
+	struct sk_buff *highest_sack;            /* hint for sacktag */
+	int lost_cnt_hint;
+	struct sk_buff *retransmit_skb_hint;
+
+	/* queues: sk_write_queue holds unsent data; rtx_queue sent, unacked */
+	struct sk_buff_head tcp_rtx_queue;
+	struct sk_buff_head out_of_order_queue;
+	struct sk_buff *ooo_last_skb;
+
+	/* receive buffer autotuning (Linux's rcvq_space, rcv_rtt_est) */
+	struct {
+		u32 space;
+		u32 seq;
+		u64 time;        /* us */
+	} rcvq_space;
+	struct {
+		u32 rtt_us;
+		u32 seq;
+		u64 time;        /* us */
+	} rcv_rtt_est;
+
+	u32 urg_data;
+	u32 urg_seq;
+	u32 ecn_flags;
+	u32 max_rcv_wnd;         /* bookkeeping */
+	u32 snd_sml;             /* last byte of the most recent small packet */
+	u32 lsndtime;            /* ms: last data sent (slow start after idle) */
+	u32 mtu_info;            /* ICMP frag-needed MTU pending */
+	u32 bytes_in_flight_hint;
+};
+
+static inline struct tcp_sock *tcp_sk(const struct sock *sk)
+{
+	return (struct tcp_sock *)sk;
+}
+
+/* nonagle */
+#define TCP_NAGLE_OFF 1    /* TCP_NODELAY */
+#define TCP_NAGLE_CORK 2   /* TCP_CORK */
+#define TCP_NAGLE_PUSH 4   /* cork is overridden for one push */
+
+/* Packets in flight (RFC 6675 "pipe"), as Linux's tcp_packets_in_flight. */
+static inline u32 tcp_packets_in_flight(const struct tcp_sock *tp)
+{
+	return tp->packets_out - (tp->sacked_out + tp->lost_out) + tp->retrans_out;
+}
+static inline u32 tcp_snd_cwnd(const struct tcp_sock *tp)
+{
+	return tp->snd_cwnd;
+}
+static inline void tcp_snd_cwnd_set(struct tcp_sock *tp, u32 val)
+{
+	tp->snd_cwnd = val;
+}
+static inline bool tcp_in_slow_start(const struct tcp_sock *tp)
+{
+	return tp->snd_cwnd < tp->snd_ssthresh;
+}
+/* Time for the timestamp option: ms on the stack clock plus the offset. */
+static inline u32 tcp_time_stamp_ms(const struct sock *sk)
+{
+	return (u32)(net_now(sock_net(sk)) / NSEC_PER_MSEC);
+}
+static inline u64 tcp_clock_us(const struct sock *sk)
+{
+	return net_now(sock_net(sk)) / NSEC_PER_USEC;
+}
+static inline struct sk_buff *tcp_write_queue_head(const struct sock *sk)
+{
+	return skb_peek(&sk->sk_write_queue);
+}
+static inline struct sk_buff *tcp_send_head(const struct sock *sk)
+{
+	return skb_peek(&sk->sk_write_queue);
+}
+static inline struct sk_buff *tcp_rtx_queue_head(const struct sock *sk)
+{
+	return skb_peek(&tcp_sk(sk)->tcp_rtx_queue);
+}
+static inline u32 tcp_receive_window(const struct tcp_sock *tp)
+{
+	s32 win = (s32)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+
+	return win < 0 ? 0 : (u32)win;
+}
+
+/* --- congestion control (tcp_cong.c, tcp_cubic.c) ------------------------ */
+
+enum tcp_ca_event {
+	CA_EVENT_TX_START,
+	CA_EVENT_CWND_RESTART,
+	CA_EVENT_COMPLETE_CWR,
+	CA_EVENT_LOSS,
+	CA_EVENT_ECN_NO_CE,
+	CA_EVENT_ECN_IS_CE,
+};
+
+struct ack_sample {
+	u32 pkts_acked;
+	s32 rtt_us;
+	u32 in_flight;
+};
+
+struct rate_sample {
+	u64 prior_mstamp;
+	u32 prior_delivered;
+	s32 delivered;
+	long interval_us;
+	u32 snd_interval_us;
+	u32 rcv_interval_us;
+	long rtt_us;
+	int losses;
+	u32 acked_sacked;
+	u32 prior_in_flight;
+	bool is_app_limited;
+	bool is_retrans;
+	bool is_ack_delayed;
+};
+
+#define TCP_CA_NAME_MAX 16
+struct tcp_congestion_ops {
+	struct list_head list;
+	u32 (*ssthresh)(struct sock *sk);
+	void (*cong_avoid)(struct sock *sk, u32 ack, u32 acked);
+	void (*set_state)(struct sock *sk, u8 new_state);
+	void (*cwnd_event)(struct sock *sk, enum tcp_ca_event ev);
+	void (*in_ack_event)(struct sock *sk, u32 flags);
+	void (*pkts_acked)(struct sock *sk, const struct ack_sample *sample);
+	u32 (*undo_cwnd)(struct sock *sk);
+	void (*cong_control)(struct sock *sk, const struct rate_sample *rs);
+	void (*init)(struct sock *sk);
+	void (*release)(struct sock *sk);
+	char name[TCP_CA_NAME_MAX];
+};
+
+extern struct tcp_congestion_ops tcp_reno;
+extern struct tcp_congestion_ops cubictcp;
+int tcp_register_congestion_control(struct tcp_congestion_ops *ca);
+const struct tcp_congestion_ops *tcp_ca_find(const char *name);
+/* TCP_CONGESTION: -ENOENT for an unknown name. */
+int tcp_set_congestion_control(struct sock *sk, const char *name);
+void tcp_init_congestion_control(struct sock *sk);
+void tcp_cleanup_congestion_control(struct sock *sk);
+u32 tcp_slow_start(struct tcp_sock *tp, u32 acked);
+void tcp_cong_avoid_ai(struct tcp_sock *tp, u32 w, u32 acked);
+void tcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked);
+u32 tcp_reno_ssthresh(struct sock *sk);
+u32 tcp_reno_undo_cwnd(struct sock *sk);
+bool tcp_is_cwnd_limited(const struct sock *sk);
+static inline void tcp_ca_event(struct sock *sk, enum tcp_ca_event event)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+
+	if (icsk->icsk_ca_ops && icsk->icsk_ca_ops->cwnd_event)
+		icsk->icsk_ca_ops->cwnd_event(sk, event);
+}
+void tcp_set_ca_state(struct sock *sk, u8 ca_state);
+
+/* --- tcp.c: the socket calls ------------------------------------------------ */
+
+extern struct proto tcp_prot;
+void tcp_init_sock(struct sock *sk);
+int tcp_sendmsg(struct sock *sk, struct sl_msghdr *msg, size_t size);
+int tcp_recvmsg(struct sock *sk, struct sl_msghdr *msg, size_t len, int flags,
+		int *addr_len);
+__poll_t tcp_poll(struct file *file, struct socket *sock,
+		  struct poll_table_struct *wait);
+void tcp_close(struct sock *sk, long timeout);
+void tcp_shutdown(struct sock *sk, int how);
+int tcp_disconnect(struct sock *sk, int flags);
+int tcp_ioctl(struct sock *sk, int cmd, int *karg);
+int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval,
+		   socklen_t optlen);
+int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval,
+		   socklen_t *optlen);
+void tcp_set_state(struct sock *sk, int state);
+/* Connection is over: final state, timers off, wake everyone. */
+void tcp_done(struct sock *sk);
+/* After the reader consumed data: maybe send a window update ACK. */
+void tcp_cleanup_rbuf(struct sock *sk, int copied);
+void tcp_get_info(struct sock *sk, struct tcp_info *info);
+/* Queue @skb (in order, data at payload) on the receive queue. */
+int tcp_queue_rcv(struct sock *sk, struct sk_buff *skb, bool *fragstolen);
+void tcp_write_queue_purge(struct sock *sk);
+int tcp_sk_rcvbuf_default(const struct sock *sk);
+
+/* --- tcp_output.c ----------------------------------------------------------- */
+
+/* Clone (unless @clone_it is false), build header + options, checksum,
+ * ip_queue_xmit. The original stays queued. 0 or -errno. */
+int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, int clone_it);
+/* Send what cwnd, receive window and Nagle allow. True when nothing could
+ * be sent while data is pending (the caller may arm the probe timer). */
+bool tcp_write_xmit(struct sock *sk, unsigned int mss_now, int nonagle,
+		    int push_one);
+void __tcp_push_pending_frames(struct sock *sk, unsigned int cur_mss,
+			       int nonagle);
+void tcp_push_one(struct sock *sk, unsigned int mss_now);
+void tcp_send_ack(struct sock *sk);
+void tcp_send_delayed_ack(struct sock *sk);
+void tcp_send_fin(struct sock *sk);
+void tcp_send_active_reset(struct sock *sk);
+/* Active open: build the SYN, queue it, send it, arm the RTO. */
+int tcp_connect(struct sock *sk);
+/* SYN-ACK for a request sock (listener side). Consumes nothing. */
+int tcp_send_synack(const struct sock *listener, struct request_sock *req);
+int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs);
+void tcp_xmit_retransmit_queue(struct sock *sk);
+void tcp_send_probe0(struct sock *sk);
+int tcp_write_wakeup(struct sock *sk);
+void tcp_send_loss_probe(struct sock *sk);
+unsigned int tcp_sync_mss(struct sock *sk, u32 pmtu);
+unsigned int tcp_current_mss(struct sock *sk);
+int tcp_mtu_to_mss(struct sock *sk, int pmtu);
+int tcp_mss_to_mtu(struct sock *sk, int mss);
+void tcp_select_initial_window(const struct sock *sk, int space, u32 mss,
+			       u32 *rcv_wnd, u32 *window_clamp, int wscale_ok,
+			       u8 *rcv_wscale, u32 init_rcv_wnd);
+u32 __tcp_select_window(struct sock *sk);
+/* Split @skb at @len bytes; the tail goes after it in @queue. */
+int tcp_fragment(struct sock *sk, struct sk_buff_head *queue,
+		 struct sk_buff *skb, u32 len, unsigned int mss_now);
+void tcp_mtup_init(struct sock *sk);
+void tcp_chrono_start(struct sock *sk, int type);
+void tcp_chrono_stop(struct sock *sk, int type);
+/* Reply to a segment with no socket, or abort: RST per RFC 9293 3.10.7.1. */
+void tcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb);
+/* Bare ACK outside a full socket (TIME_WAIT, request socks, challenge). */
+void tcp_v4_send_ack(const struct sock *sk, struct sk_buff *skb, u32 seq,
+		     u32 ack, u32 win, u32 tsval, u32 tsecr, int oif);
+
+/* --- tcp_input.c ------------------------------------------------------------ */
+
+void tcp_rcv_established(struct sock *sk, struct sk_buff *skb);
+/* Every state but ESTABLISHED and TIME_WAIT. Returns non-zero when the
+ * caller must send a RST (and free the skb); 0 when @skb was consumed. */
+int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+void tcp_parse_options(const struct net *net, const struct sk_buff *skb,
+		       struct tcp_options_received *opt_rx, int estab);
+void tcp_init_transfer(struct sock *sk, int bpf_op, struct sk_buff *skb);
+void tcp_finish_connect(struct sock *sk, struct sk_buff *skb);
+void tcp_reset(struct sock *sk, struct sk_buff *skb);
+void tcp_fin(struct sock *sk);
+void tcp_enter_loss(struct sock *sk);
+void tcp_clear_retrans(struct tcp_sock *tp);
+void tcp_rearm_rto(struct sock *sk);
+void tcp_init_buffer_space(struct sock *sk);
+void tcp_rcv_space_adjust(struct sock *sk);
+void tcp_enter_quickack_mode(struct sock *sk, unsigned int max_quickacks);
+bool tcp_paws_reject(const struct tcp_options_received *rx_opt, int rst);
+void tcp_update_metrics(struct sock *sk);
+void tcp_set_rto(struct sock *sk);
+void tcp_rack_mark_lost(struct sock *sk);
+void tcp_rack_reo_timeout(struct sock *sk);
+bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);
+void tcp_check_space(struct sock *sk);
+/* Challenge ACK (RFC 5961 3.2, 4.2, 5.2) with Linux's rate limits. */
+void tcp_send_challenge_ack(struct sock *sk);
+
+/* --- tcp_timer.c ------------------------------------------------------------ */
+
+void tcp_init_xmit_timers(struct sock *sk);
+void tcp_clear_xmit_timers(struct sock *sk);
+void tcp_set_keepalive(struct sock *sk, int val);
+void tcp_retransmit_timer(struct sock *sk);
+void tcp_delack_timer_handler(struct sock *sk);
+void tcp_write_timer_handler(struct sock *sk);
+void tcp_reset_keepalive_timer(struct sock *sk, u64 len_ns);
+u64 tcp_rto_ns(const struct sock *sk);
+
+/* --- tcp_ipv4.c, tcp_minisocks.c, syncookies (connection management) ----- */
+
+/* inet_protos handler for IPPROTO_TCP. Consumes skb. */
+int tcp_v4_rcv(struct sk_buff *skb);
+int tcp_v4_err(struct sk_buff *skb, u32 info);
+extern const struct net_protocol tcp_protocol;
+int tcp_v4_do_rcv(struct sock *sk, struct sk_buff *skb);
+int tcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len);
+/* Listener got a SYN: request sock, SYN-ACK (or a SYN cookie). */
+int tcp_conn_request(struct sock *sk, struct sk_buff *skb);
+/* The final ACK of the handshake: create the child socket. */
+struct sock *tcp_v4_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
+				  struct request_sock *req);
+struct sock *tcp_check_req(struct sock *sk, struct sk_buff *skb,
+			   struct request_sock *req);
+int tcp_child_process(struct sock *parent, struct sock *child,
+		      struct sk_buff *skb);
+/* Move @sk to TIME_WAIT (or FIN_WAIT2 timeout) as a small timewait sock. */
+void tcp_time_wait(struct sock *sk, int state, u64 timeo_ns);
+/* RFC 6528 ISN and RFC 6056 port offset (keyed SipHash + clock). */
+u32 secure_tcp_seq(struct net *net, __be32 saddr, __be32 daddr, __be16 sport,
+		   __be16 dport);
+u32 secure_tcp_ts_off(struct net *net, __be32 saddr, __be32 daddr);
+u64 secure_ipv4_port_ephemeral(struct net *net, __be32 saddr, __be32 daddr,
+			       __be16 dport);
+/* SYN cookies (Linux's tcp_syncookies=1 behaviour). */
+u32 cookie_v4_init_sequence(const struct sk_buff *skb, u16 *mssp);
+struct sock *cookie_v4_check(struct sock *sk, struct sk_buff *skb);
+
+/* stream proto_ops members (src/ipv4/af_inet.c) */
+int inet_stream_connect(struct socket *sock, struct sockaddr *uaddr,
+			int addr_len, int flags);
+int inet_listen(struct socket *sock, int backlog);
+int inet_accept(struct socket *sock, struct socket *newsock, int flags,
+		bool kern);
+
+#endif
