@@ -25,11 +25,13 @@ struct demo_opts {
 	int ping_size;
 	int udp_count;
 	int udp_size;
+	int tcp_mib;
 	const char *pcap;
 	unsigned long long seed;
 	bool threaded;
 	bool virtual_clock;
 	bool trace;
+	bool gso;
 };
 
 static void demo_usage(FILE *out)
@@ -39,12 +41,14 @@ static void demo_usage(FILE *out)
 		"Two sockline stacks, a (10.0.0.1/24) and b (10.0.0.2/24), in this\n"
 		"process, joined by an in-process virtual wire. The demo resolves b's\n"
 		"address with ARP, pings it, runs a UDP echo exchange, prints the path\n"
-		"one datagram took through both stacks, then the counters.\n\n"
+		"one datagram took through both stacks, the counters, and then moves\n"
+		"data over a TCP connection with a progress bar.\n\n"
 		"options:\n"
 		"  -c, --count N        ping packets to send (default 5)\n"
 		"  -s, --size N         ping payload bytes (default 56)\n"
 		"  -n, --udp N          UDP datagrams to echo (default 1000)\n"
 		"  -l, --udp-size N     UDP payload bytes (default 512)\n"
+		"  -t, --tcp MIB        MiB to send over TCP, 0 to skip (default 64)\n"
 		"      --mtu N          wire MTU (default 1500)\n"
 		"      --loss P         wire loss probability, each way (0..1)\n"
 		"      --delay MS       one-way wire delay in milliseconds\n"
@@ -59,6 +63,8 @@ static void demo_usage(FILE *out)
 		"                       thread drives both stacks, run to completion)\n"
 		"      --virtual        run on a virtual clock (deterministic times)\n"
 		"      --no-trace       do not trace a packet's path\n"
+		"      --gso            the wire carries segments up to 64 KiB whole\n"
+		"                       (as TSO and loopback do)\n"
 		"  -h, --help           this text\n");
 }
 
@@ -85,7 +91,7 @@ static int parse_num(const char *s, long lo, long hi, long *out)
 }
 
 enum { O_MTU = 256, O_LOSS, O_DELAY, O_JITTER, O_REORDER, O_DUP, O_CORRUPT,
-       O_RATE, O_SEED, O_PCAP, O_THREADED, O_VIRTUAL, O_NOTRACE };
+       O_RATE, O_SEED, O_PCAP, O_THREADED, O_VIRTUAL, O_NOTRACE, O_GSO };
 
 static int demo_parse_one(struct demo_opts *o, int c, const char *arg)
 {
@@ -96,6 +102,7 @@ static int demo_parse_one(struct demo_opts *o, int c, const char *arg)
 	case 's': if (parse_num(arg, 0, 65507 - 8, &v)) return -1; o->ping_size = (int)v; break;
 	case 'n': if (parse_num(arg, 0, 100000000, &v)) return -1; o->udp_count = (int)v; break;
 	case 'l': if (parse_num(arg, 1, 65507, &v)) return -1; o->udp_size = (int)v; break;
+	case 't': if (parse_num(arg, 0, 1 << 20, &v)) return -1; o->tcp_mib = (int)v; break;
 	case O_MTU: if (parse_num(arg, 68, 65535, &v)) return -1; o->mtu = (unsigned)v; break;
 	case O_LOSS: return parse_prob(arg, &o->imp.loss);
 	case O_REORDER: return parse_prob(arg, &o->imp.reorder);
@@ -113,6 +120,7 @@ static int demo_parse_one(struct demo_opts *o, int c, const char *arg)
 	case O_THREADED: o->threaded = true; break;
 	case O_VIRTUAL: o->virtual_clock = true; break;
 	case O_NOTRACE: o->trace = false; break;
+	case O_GSO: o->gso = true; break;
 	default: return -1;
 	}
 	return 0;
@@ -125,6 +133,7 @@ static int demo_parse(int argc, char **argv, struct demo_opts *o)
 		{ "size", required_argument, NULL, 's' },
 		{ "udp", required_argument, NULL, 'n' },
 		{ "udp-size", required_argument, NULL, 'l' },
+		{ "tcp", required_argument, NULL, 't' },
 		{ "mtu", required_argument, NULL, O_MTU },
 		{ "loss", required_argument, NULL, O_LOSS },
 		{ "delay", required_argument, NULL, O_DELAY },
@@ -138,6 +147,7 @@ static int demo_parse(int argc, char **argv, struct demo_opts *o)
 		{ "threaded", no_argument, NULL, O_THREADED },
 		{ "virtual", no_argument, NULL, O_VIRTUAL },
 		{ "no-trace", no_argument, NULL, O_NOTRACE },
+		{ "gso", no_argument, NULL, O_GSO },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -148,10 +158,11 @@ static int demo_parse(int argc, char **argv, struct demo_opts *o)
 	o->ping_size = 56;
 	o->udp_count = 1000;
 	o->udp_size = 512;
+	o->tcp_mib = 64;
 	o->seed = 1;
 	o->trace = true;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:s:n:l:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:n:l:t:h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			demo_usage(stdout);
 			exit(0);
@@ -193,7 +204,8 @@ static uint64_t now_ns(struct demo *d)
 static int demo_setup(struct demo *d)
 {
 	struct sl_net_config nc = { .mode = d->o.threaded ? SL_NET_THREADED : SL_NET_POLLED };
-	struct sl_wire_config wc = { .mtu = d->o.mtu, .seed = d->o.seed };
+	struct sl_wire_config wc = { .mtu = d->o.mtu, .seed = d->o.seed,
+				     .gso = d->o.gso };
 
 	d->clk = sl_clock_new(d->o.virtual_clock);
 	nc.clock = d->clk;
@@ -542,6 +554,10 @@ int demo_main(int argc, char **argv)
 		printf("      %s\n\n", d.traced ? d.trace_line : "(not traced)");
 	}
 	demo_counters(&d);
+	printf("\n");
+	if (d.o.tcp_mib)
+		demo_tcp(d.a, d.b, d.clk, !d.o.threaded, d.o.virtual_clock,
+			 (size_t)d.o.tcp_mib << 20);
 	if (d.o.pcap) {
 		sl_pcap_stop(d.a, d.pcap_handle);
 		printf("\ncapture of a's wire0 written to %s (tcpdump -r %s)\n", d.o.pcap,
