@@ -36,6 +36,7 @@ static const struct pernet_operations *const pernet_ops[] = {
 	&ipfrag_net_ops,
 	&icmp_net_ops,
 	&udp_net_ops,
+	&tcp_net_ops,
 	&raw_net_ops,
 	&ping_net_ops,
 };
@@ -106,7 +107,7 @@ int net_poll(struct net *net)
 }
 
 /* Like net_poll, but waits for a softirq running in another thread. */
-static int net_poll_wait(struct net *net)
+int net_poll_wait(struct net *net)
 {
 	int work;
 

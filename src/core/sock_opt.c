@@ -261,7 +261,10 @@ int sock_setsockopt(struct socket *sock, int level, int optname,
 		sock_set_rcvbuf(sk, val < 0 ? 0 : val);
 		break;
 	case SO_KEEPALIVE:
-		/* TCP arms its keepalive timer from this flag. */
+		/* As Linux's sock_setsockopt: the protocol reacts first (TCP
+		 * arms or stops its keepalive timer), then the flag changes. */
+		if (sk->sk_prot->keepalive)
+			sk->sk_prot->keepalive(sk, valbool);
 		sock_valbool_flag(sk, SOCK_KEEPOPEN, valbool);
 		break;
 	case SO_OOBINLINE:

@@ -4,7 +4,7 @@
  *
  * inet_init() (once, from sl_init) registers inet_family_ops with
  * sock_register, fills the inetsw protocol switch from inetsw_array and
- * adds the UDP and ICMP receive handlers to inet_protos.
+ * adds the ICMP, UDP and TCP receive handlers to inet_protos.
  *
  * socket(AF_INET, type, protocol) -> __sock_create -> inet_create: walk
  * inetsw[type] for the protocol, take the entry's proto_ops
@@ -15,6 +15,7 @@
  * struct proto member that does the protocol's.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -31,11 +32,10 @@
 #include "sl/route.h"
 #include "sl/sock.h"
 #include "sl/socket.h"
+#include "sl/tcp.h"
 #include "sl/tcp_states.h"
 #include "sl/udp.h"
 
-/* The placeholder until TCP arrives (tcp_stub.c). */
-extern struct proto tcp_prot;
 
 /* Linux's IPPROTO_MAX: protocol numbers are one byte. */
 #define INET_IPPROTO_MAX 256
@@ -172,7 +172,7 @@ static void inet_sock_init(struct sock *sk, struct inet_protosw *answer,
  *
  * Returns 0 with sock->ops and sock->sk set, or -EINVAL (protocol out of
  * range), -ESOCKTNOSUPPORT, -EPROTONOSUPPORT, -ENOBUFS, or the protocol
- * init's error (tcp_prot's stub: -EPROTONOSUPPORT). On error no sock is
+ * init's error. On error no sock is
  * left behind. SOCK_RAW needs no CAP_NET_RAW here: sockline runs with the
  * user's rights over its own stack.
  */
@@ -664,34 +664,150 @@ static int sock_no_socketpair(struct socket *a, struct socket *b)
 	return -EOPNOTSUPP;
 }
 
-/*
- * Stream members. TCP arrives in a later issue: tcp_prot's init refuses
- * every socket today, so these only have to be correct for the states a
- * stream socket cannot reach yet. connect/listen call into sk_prot and
- * are completed together with TCP (inet_stream_connect, inet_listen).
- */
-static int inet_stream_connect(struct socket *sock, struct sockaddr *uaddr,
-			       int addr_len, int flags)
+/* --- stream sockets (TCP) ---------------------------------------------------- */
+
+/* Linux's inet_wait_for_connect: sleep (socket released) while the
+ * handshake is in progress, up to @timeo ns. Returns the time left. */
+static s64 inet_wait_for_connect(struct sock *sk, s64 timeo)
+{
+	/* Basic assumption: if someone sets sk->sk_err, he _must_ change
+	 * state of the socket from TCP_SYN_*. Connect() does not allow to
+	 * get error notifications without closing the socket. */
+	while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		sk_wait_event(sk, &timeo,
+			      !((1 << sk->sk_state) &
+				(TCPF_SYN_SENT | TCPF_SYN_RECV)));
+		if (timeo <= 0)
+			break;
+	}
+	return timeo;
+}
+
+/* The handshake ended in TCP_CLOSE (RST, timeout, ICMP error): report
+ * why and make the socket connectable again. */
+static int inet_stream_connect_failed(struct socket *sock, int flags)
 {
 	struct sock *sk = sock->sk;
+	int err = sock_error(sk);
+
+	if (!err)
+		err = -ECONNABORTED;
+	sock->state = SS_UNCONNECTED;
+	if (sk->sk_prot->disconnect(sk, flags))
+		sock->state = SS_DISCONNECTING;
+	return err;
+}
+
+/**
+ * __inet_stream_connect - connect(2) of a stream socket, socket owned
+ * @flags: the file's flags (O_NONBLOCK)
+ *
+ * Linux's socket-state logic: AF_UNSPEC disconnects; SS_CONNECTED ->
+ * -EISCONN; SS_CONNECTING -> -EALREADY (still in progress) or the
+ * handshake's result; SS_UNCONNECTED -> sk_prot->connect and
+ * -EINPROGRESS for a non-blocking socket. A blocking one waits up to
+ * SO_SNDTIMEO (-EINPROGRESS when it runs out). A handshake that failed
+ * gives its error (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH...) once.
+ */
+int __inet_stream_connect(struct socket *sock, struct sockaddr *uaddr,
+			  int addr_len, int flags)
+{
+	struct sock *sk = sock->sk;
+	s64 timeo;
+	int err;
 
 	if (addr_len < (int)sizeof(uaddr->sa_family))
 		return -EINVAL;
-	if (!sk->sk_prot->connect)
-		return -EOPNOTSUPP;
-	return sk->sk_prot->connect(sk, uaddr, addr_len);
-}
-
-static int inet_listen(struct socket *sock, int backlog)
-{
-	if (sock->state != SS_UNCONNECTED || sock->type != SOCK_STREAM)
+	if (uaddr->sa_family == AF_UNSPEC) {
+		err = sk->sk_prot->disconnect(sk, flags);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		return err;
+	}
+	switch (sock->state) {
+	default:
 		return -EINVAL;
-	return -EOPNOTSUPP;
+	case SS_CONNECTED:
+		return -EISCONN;
+	case SS_CONNECTING:
+		err = -EALREADY;
+		/* Fall out of switch with err, set for this state */
+		break;
+	case SS_UNCONNECTED:
+		if (sk->sk_state != TCP_CLOSE)
+			return -EISCONN;
+		err = sk->sk_prot->connect(sk, uaddr, addr_len);
+		if (err < 0)
+			return err;
+		sock->state = SS_CONNECTING;
+		/* Just entered SS_CONNECTING state; the only difference is
+		 * that return value in non-blocking case is EINPROGRESS,
+		 * rather than EALREADY. */
+		err = -EINPROGRESS;
+		break;
+	}
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		/* Error code is set above */
+		if (timeo <= 0 || inet_wait_for_connect(sk, timeo) <= 0)
+			return err;
+	}
+	/* Connection was closed by RST, timeout, ICMP error or another
+	 * process disconnected us. */
+	if (sk->sk_state == TCP_CLOSE)
+		return inet_stream_connect_failed(sock, flags);
+	/* sk->sk_err may be not zero now, if RECVERR was ordered by user and
+	 * error was received after socket entered established state. Hence,
+	 * it is handled normally after connect() return successfully. */
+	sock->state = SS_CONNECTED;
+	return 0;
 }
 
-/* accept(2) (Linux's inet_accept): take a child from sk_prot->accept. */
-static int inet_accept(struct socket *sock, struct socket *newsock, int flags,
-		       bool kern)
+/* proto_ops->connect of stream sockets. */
+int inet_stream_connect(struct socket *sock, struct sockaddr *uaddr,
+			int addr_len, int flags)
+{
+	int err;
+
+	lock_sock(sock->sk);
+	err = __inet_stream_connect(sock, uaddr, addr_len, flags);
+	release_sock(sock->sk);
+	return err;
+}
+
+/**
+ * inet_listen - listen(2) (backlog already capped by net.core.somaxconn)
+ *
+ * -EINVAL unless an unconnected stream socket in CLOSE or LISTEN; a
+ * listening socket only gets its backlog changed. Otherwise
+ * inet_csk_listen_start (-EADDRINUSE when the port is now contested).
+ */
+int inet_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	unsigned char old_state;
+	int err = -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state != SS_UNCONNECTED || sock->type != SOCK_STREAM)
+		goto out;
+	old_state = sk->sk_state;
+	if (!((1 << old_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		goto out;
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	/* Really, if the socket is already in listen state we can only
+	 * allow the backlog to be adjusted. */
+	err = 0;
+	if (old_state != TCP_LISTEN)
+		err = inet_csk_listen_start(sk);
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* accept(2) (Linux's inet_accept): take a child from sk_prot->accept and
+ * graft it on @newsock. */
+int inet_accept(struct socket *sock, struct socket *newsock, int flags,
+		bool kern)
 {
 	struct sock *sk1 = sock->sk, *sk2;
 	int err = -EINVAL;
@@ -703,6 +819,7 @@ static int inet_accept(struct socket *sock, struct socket *newsock, int flags,
 		return err;
 	lock_sock(sk2);
 	sk2->sk_socket = newsock;
+	sk2->sk_type = (u16)newsock->type;
 	sk2->sk_wq = &newsock->wq.wait;
 	newsock->sk = sk2;
 	newsock->state = SS_CONNECTED;
@@ -718,7 +835,7 @@ const struct proto_ops inet_stream_ops = {
 	.socketpair = sock_no_socketpair,
 	.accept = inet_accept,
 	.getname = inet_getname,
-	.poll = datagram_poll, /* replaced by tcp_poll with TCP */
+	.poll = tcp_poll,
 	.ioctl = inet_ioctl,
 	.listen = inet_listen,
 	.shutdown = inet_shutdown,
@@ -776,7 +893,7 @@ static struct inet_protosw inetsw_array[] = {
 	{
 		.type = SOCK_STREAM,
 		.protocol = IPPROTO_TCP,
-		.prot = &tcp_prot,       /* stub until TCP: -EPROTONOSUPPORT */
+		.prot = &tcp_prot,
 		.ops = &inet_stream_ops,
 		.flags = INET_PROTOSW_PERMANENT | INET_PROTOSW_ICSK,
 	},
@@ -806,8 +923,8 @@ static struct inet_protosw inetsw_array[] = {
 /**
  * inet_init - register AF_INET (once, from sl_init)
  *
- * The family's create, the inetsw entries and the UDP and ICMP receive
- * handlers. Returns 0 or the first registration error.
+ * The family's create, the inetsw entries and the ICMP, UDP and TCP
+ * receive handlers. Returns 0 or the first registration error.
  */
 int inet_init(void)
 {
@@ -824,6 +941,9 @@ int inet_init(void)
 	if (err)
 		return err;
 	err = inet_add_protocol(&udp_protocol, IPPROTO_UDP);
+	if (err)
+		return err;
+	err = inet_add_protocol(&tcp_protocol, IPPROTO_TCP);
 	if (err)
 		return err;
 	return sock_register(&inet_family_ops);

@@ -11,7 +11,7 @@
  *  socket(AF_INET6)                            EAFNOSUPPORT     __sock_create
  *  socket(AF_INET, SOCK_SEQPACKET)             ESOCKTNOSUPPORT  inet_create
  *  socket(AF_INET, SOCK_RAW, 0)                EPROTONOSUPPORT  inet_create
- *  socket(AF_INET, SOCK_STREAM) (TCP stub)     EPROTONOSUPPORT  tcp_prot.init
+ *  socket(AF_INET, SOCK_STREAM, IPPROTO_UDP)   EPROTONOSUPPORT  inet_create
  *  socket(type | unknown flag)                 EINVAL           __sys_socket
  *  bind with addrlen < sockaddr_in             EINVAL           inet_bind_sk
  *  bind with addrlen > sockaddr_storage        EINVAL           move_addr_to_kernel
@@ -128,7 +128,8 @@ static void socket_family_type_protocol(void **state)
 	assert_errno(sl_socket(AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
 	assert_errno(sl_socket(AF_INET, SOCK_SEQPACKET, 0), ESOCKTNOSUPPORT);
 	assert_errno(sl_socket(AF_INET, SOCK_RAW, 0), EPROTONOSUPPORT);
-	assert_errno(sl_socket(AF_INET, SOCK_STREAM, 0), EPROTONOSUPPORT);
+	assert_errno(sl_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP),
+		     EPROTONOSUPPORT);
 	assert_errno(sl_socket(AF_INET, SOCK_DGRAM | 0x40000000, 0), EINVAL);
 }
 

@@ -26,9 +26,9 @@ static const struct create_row create_rows[] = {
 	{ AF_INET, SOCK_RAW, IPPROTO_RAW, 0, IPPROTO_RAW },
 	/* raw needs a protocol: the wildcard entry never matches IPPROTO_IP */
 	{ AF_INET, SOCK_RAW, 0, EPROTONOSUPPORT, 0 },
-	/* TCP's entry exists; its stub init refuses until TCP arrives */
-	{ AF_INET, SOCK_STREAM, 0, EPROTONOSUPPORT, 0 },
-	{ AF_INET, SOCK_STREAM, IPPROTO_TCP, EPROTONOSUPPORT, 0 },
+	/* TCP: the stream default */
+	{ AF_INET, SOCK_STREAM, 0, 0, IPPROTO_TCP },
+	{ AF_INET, SOCK_STREAM, IPPROTO_TCP, 0, IPPROTO_TCP },
 	{ AF_INET, SOCK_STREAM, IPPROTO_UDP, EPROTONOSUPPORT, 0 },
 	{ AF_INET, SOCK_DGRAM, IPPROTO_TCP, EPROTONOSUPPORT, 0 },
 	/* types with no inetsw entries */

@@ -46,7 +46,11 @@ struct request_sock {
 	u32 rsk_rcv_wnd;                /* window offered in the SYN-ACK */
 	u32 rsk_window_clamp;
 	u64 snt_synack;                 /* first SYN-ACK time (us), for RTT */
-	u32 rsk_refcnt;                 /* atomic */
+	u32 rsk_refcnt;                 /* unused: the count is
+					 * __req_common.skc_refcnt, which the
+					 * shared lookups take (conn) */
+	/* Added by conn: */
+	u32 last_oow_ack_time;          /* ms: rate limit of out-of-window ACKs */
 };
 
 /* Completed connections waiting for accept(2) (Linux's request_sock_queue). */
@@ -172,5 +176,27 @@ static inline bool sk_acceptq_is_full(const struct sock *sk)
 
 struct request_sock *reqsk_alloc(struct sock *listener);
 void reqsk_put(struct request_sock *req);
+
+/* Added by conn (src/ipv4/inet_connection_sock.c): */
+struct inet_hashinfo;
+/* Put @req in the SYN queue: ehash + SYN-ACK timer in @timeout ns. False
+ * when its 4-tuple is already hashed. */
+bool inet_csk_reqsk_queue_hash_add(struct sock *sk, struct request_sock *req,
+				   u64 timeout);
+/* Forget @req (RST, ICMP, listener gone); the caller keeps its reference.
+ * True when this call unhashed it. */
+bool inet_csk_reqsk_queue_drop(struct sock *sk, struct request_sock *req);
+void inet_csk_reqsk_queue_drop_and_put(struct sock *sk,
+				       struct request_sock *req);
+/* ns until @req's next SYN-ACK: 1 s << num_timeout, capped at 120 s. */
+u64 reqsk_timeout(const struct request_sock *req);
+/* Resend @req's SYN-ACK (num_retrans++, RetransSegs, TCPSynRetrans). */
+int inet_rtx_syn_ack(const struct sock *parent, struct request_sock *req);
+/* Drop every request of listener @sk (NULL: of all, stack teardown). */
+void inet_csk_reqsk_purge(struct inet_hashinfo *h, struct sock *sk);
+static inline struct request_sock *inet_reqsk(const struct sock *sk)
+{
+	return (struct request_sock *)sk;
+}
 
 #endif

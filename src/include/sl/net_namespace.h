@@ -247,6 +247,12 @@ static inline u32 net_random_u32(struct net *net)
  * returns 0 at once if another thread is already in the softirq.
  */
 int net_poll(struct net *net);
+/*
+ * (added by pkt) Like net_poll, but when another thread is in the softirq,
+ * wait for it and then run once more: on return, work queued before the
+ * call has been processed. Process context. Returns the work done here.
+ */
+int net_poll_wait(struct net *net);
 /* Wake the stack's thread (threaded mode) or nothing (polled mode). */
 void net_softirq_kick(struct net *net);
 /*

@@ -27,6 +27,7 @@ extern const struct pernet_operations loopback_net_ops;/* src/net/loopback.c */
 extern const struct pernet_operations ipfrag_net_ops;  /* src/ipv4/ip_fragment.c */
 extern const struct pernet_operations icmp_net_ops;    /* src/ipv4/icmp.c */
 extern const struct pernet_operations udp_net_ops;     /* src/ipv4/udp.c */
+extern const struct pernet_operations tcp_net_ops;     /* src/ipv4/tcp_ipv4.c */
 extern const struct pernet_operations raw_net_ops;     /* src/ipv4/raw.c */
 extern const struct pernet_operations ping_net_ops;    /* src/ipv4/ping.c */
 

@@ -351,6 +351,8 @@ struct proto {
 	int (*init)(struct sock *sk);
 	void (*destroy)(struct sock *sk);
 	void (*shutdown)(struct sock *sk, int how);
+	/* SO_KEEPALIVE changed (TCP arms or stops its keepalive timer). */
+	void (*keepalive)(struct sock *sk, int valbool);
 	int (*setsockopt)(struct sock *sk, int level, int optname,
 			  const void *optval, socklen_t optlen);
 	int (*getsockopt)(struct sock *sk, int level, int optname, void *optval,

@@ -320,7 +320,66 @@ struct tcp_sock {
 	u32 lsndtime;            /* ms: last data sent (slow start after idle) */
 	u32 mtu_info;            /* ICMP frag-needed MTU pending */
 	u32 bytes_in_flight_hint;
+	/* Added by io: work deferred while the socket is owned by the user
+	 * (TCP_*_DEFERRED bits, atomic), run by tcp_release_cb. */
+	unsigned long tsq_flags;
+	/* Added by in (tcp_input.c): receiver RTT from timestamps, and the
+	 * right edge of the highest SACKed segment (Linux keeps an skb
+	 * pointer, highest_sack; a sequence number cannot dangle). */
+	u32 rcv_rtt_last_tsecr;
+	u32 highest_sack_end;    /* valid while sacked_out != 0 */
+	u32 total_rto;           /* RTO expirations (tcp_info) */
+	/* Added by io: TCP_DEFER_ACCEPT as a number of SYN-ACK retransmits
+	 * (Linux's rskq_defer_accept); 0 = off. */
+	u8 defer_accept;
 };
+
+/*
+ * Added by io: deferred work bits in tp->tsq_flags (Linux's enum
+ * tsq_enum). A timer or ICMP handler that finds the socket owned sets
+ * its bit (and takes a sock reference, as Linux does with sock_hold);
+ * tcp_release_cb, run by release_sock, clears it, runs the handler and
+ * drops that reference.
+ */
+enum tsq_enum {
+	TSQ_THROTTLED,
+	TSQ_QUEUED,
+	TCP_TSQ_DEFERRED,          /* tcp_tasklet_func() found socket was owned */
+	TCP_WRITE_TIMER_DEFERRED,  /* tcp_write_timer() found socket was owned */
+	TCP_DELACK_TIMER_DEFERRED, /* tcp_delack_timer() found socket was owned */
+	TCP_MTU_REDUCED_DEFERRED,  /* tcp_v4_err() could not call
+				    * tcp_v4_mtu_reduced() */
+};
+#define TSQF_THROTTLED (1UL << TSQ_THROTTLED)
+#define TSQF_QUEUED (1UL << TSQ_QUEUED)
+#define TCPF_TSQ_DEFERRED (1UL << TCP_TSQ_DEFERRED)
+#define TCPF_WRITE_TIMER_DEFERRED (1UL << TCP_WRITE_TIMER_DEFERRED)
+#define TCPF_DELACK_TIMER_DEFERRED (1UL << TCP_DELACK_TIMER_DEFERRED)
+#define TCPF_MTU_REDUCED_DEFERRED (1UL << TCP_MTU_REDUCED_DEFERRED)
+
+/* Added by io: chronographs of tcp_info's busy/rwnd/sndbuf-limited times
+ * (Linux's enum tcp_chrono); tp->chrono_stat[type - 1] in us. */
+enum tcp_chrono {
+	TCP_CHRONO_UNSPEC,
+	TCP_CHRONO_BUSY,           /* actively sending data (non-empty write queue) */
+	TCP_CHRONO_RWND_LIMITED,   /* stalled by insufficient receive window */
+	TCP_CHRONO_SNDBUF_LIMITED, /* stalled by insufficient send buffer */
+	__TCP_CHRONO_MAX,
+};
+
+/* Added by io: headroom of every TCP skb (link + IP + TCP with options),
+ * and the option space of a TCP header. */
+#ifndef MAX_TCP_HEADER
+#define MAX_TCP_HEADER SL_MAX_HEADER
+#endif
+#define MAX_TCP_OPTION_SPACE 40
+
+/* Added by io: struct socket flags bit (Linux's SOCK_NOSPACE): a writer
+ * found the send buffer full; tcp_check_space / sk_stream_write_space
+ * wake writers only then. */
+#ifndef SOCK_NOSPACE
+#define SOCK_NOSPACE 2
+#endif
 
 static inline struct tcp_sock *tcp_sk(const struct sock *sk)
 {
@@ -448,6 +507,8 @@ static inline void tcp_ca_event(struct sock *sk, enum tcp_ca_event event)
 		icsk->icsk_ca_ops->cwnd_event(sk, event);
 }
 void tcp_set_ca_state(struct sock *sk, u8 ca_state);
+/* Added by in (tcp_cubic.c): floor(cbrt(@a)), CUBIC's K. */
+u32 cubic_root(u64 a);
 
 /* --- tcp.c: the socket calls ------------------------------------------------ */
 
@@ -476,6 +537,16 @@ void tcp_get_info(struct sock *sk, struct tcp_info *info);
 int tcp_queue_rcv(struct sock *sk, struct sk_buff *skb, bool *fragstolen);
 void tcp_write_queue_purge(struct sock *sk);
 int tcp_sk_rcvbuf_default(const struct sock *sk);
+/* Added by io: the socket was released by its owner (release_sock, with the
+ * socket spinlock held): run the work deferred in tp->tsq_flags (write and
+ * delayed-ACK timers, PMTU reduction, pushing pending frames). */
+void tcp_release_cb(struct sock *sk);
+/* Added by io: sk->sk_write_space of TCP sockets: wake writers when the
+ * stream is writeable again (Linux's sk_stream_write_space). */
+void sk_stream_write_space(struct sock *sk);
+/* Added by io: the send queue may take more data (sk_wmem_queued under
+ * sk_sndbuf and unsent bytes under TCP_NOTSENT_LOWAT). */
+bool sk_stream_memory_free(const struct sock *sk);
 
 /* --- tcp_output.c ----------------------------------------------------------- */
 
@@ -516,6 +587,13 @@ int tcp_fragment(struct sock *sk, struct sk_buff_head *queue,
 void tcp_mtup_init(struct sock *sk);
 void tcp_chrono_start(struct sock *sk, int type);
 void tcp_chrono_stop(struct sock *sk, int type);
+/* Added by io: arm the zero-window probe timer when nothing is in flight
+ * and data waits (Linux's tcp_check_probe_timer). */
+void tcp_check_probe_timer(struct sock *sk);
+/* Added by io: mss_now for the current path MTU and options (Linux's
+ * tcp_current_mss is above); push everything pending with Nagle as the
+ * socket has it (Linux's tcp_push_pending_frames). */
+void tcp_push_pending_frames(struct sock *sk);
 /* Reply to a segment with no socket, or abort: RST per RFC 9293 3.10.7.1. */
 void tcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb);
 /* Bare ACK outside a full socket (TIME_WAIT, request socks, challenge). */
@@ -549,6 +627,186 @@ bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);
 void tcp_check_space(struct sock *sk);
 /* Challenge ACK (RFC 5961 3.2, 4.2, 5.2) with Linux's rate limits. */
 void tcp_send_challenge_ack(struct sock *sk);
+/*
+ * Added by in: the parts of tcp_input.c that tcp_recovery.c, tcp_timer.c,
+ * tcp_cong.c and the other engineers' files use (Linux has most of them in
+ * include/net/tcp.h).
+ */
+#define TCP_TIMEOUT_MIN_US 2000U               /* us: Linux's TCP_TIMEOUT_MIN */
+#define TCP_TIMEOUT_FALLBACK (3 * 1000 * 1000U) /* us: RFC 6298 5.7 */
+#define TCP_PAWS_24DAYS (60 * 60 * 24 * 24)     /* s */
+#define TCP_PAWS_MSL 60                         /* s */
+#define TCP_PAWS_WINDOW 1
+/* sysctl_tcp_recovery bits */
+#define TCP_RACK_LOSS_DETECTION 0x1
+#define TCP_RACK_STATIC_REO_WND 0x2
+#define TCP_RACK_NO_DUPTHRESH 0x4
+#define TCP_RACK_RECOVERY_THRESH 16
+
+static inline bool tcp_is_sack(const struct tcp_sock *tp)
+{
+	return tp->rx_opt.sack_ok != 0;
+}
+static inline bool tcp_is_reno(const struct tcp_sock *tp)
+{
+	return !tcp_is_sack(tp);
+}
+static inline u32 tcp_left_out(const struct tcp_sock *tp)
+{
+	return tp->sacked_out + tp->lost_out;
+}
+/* Right edge of the peer's window: what we may send up to. */
+static inline u32 tcp_wnd_end(const struct tcp_sock *tp)
+{
+	return tp->snd_una + tp->snd_wnd;
+}
+/* Windowed minimum RTT in us (~0U until the first sample). */
+static inline u32 tcp_min_rtt(const struct tcp_sock *tp)
+{
+	return tp->rtt_min.rtt_us ? tp->rtt_min.rtt_us : ~0U;
+}
+static inline u32 tcp_rto_min_us(const struct sock *sk)
+{
+	u32 m = inet_csk(sk)->icsk_rto_min;
+
+	return m ? m : TCP_RTO_MIN;
+}
+static inline bool tcp_in_cwnd_reduction(const struct sock *sk)
+{
+	return ((1 << inet_csk(sk)->icsk_ca_state) &
+		((1 << TCP_CA_CWR) | (1 << TCP_CA_Recovery))) != 0;
+}
+/* Bytes of window a buffer of @space bytes gives (tcp_adv_win_scale). */
+static inline int tcp_win_from_space(const struct sock *sk, int space)
+{
+	int scale = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_adv_win_scale);
+
+	return scale <= 0 ? space >> (-scale) : space - (space >> scale);
+}
+/* Inverse of tcp_win_from_space. */
+static inline int tcp_space_from_win(const struct sock *sk, int win)
+{
+	int scale = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_adv_win_scale);
+
+	if (scale <= 0)
+		return win << (-scale);
+	return (int)(((s64)win << scale) / ((1 << scale) - 1));
+}
+/* Window the free part of the receive buffer gives. */
+static inline int tcp_space(const struct sock *sk)
+{
+	return tcp_win_from_space(sk, READ_ONCE(sk->sk_rcvbuf) -
+				      READ_ONCE(sk->sk_backlog.len) -
+				      sk_rmem_alloc_get(sk));
+}
+static inline int tcp_full_space(const struct sock *sk)
+{
+	return tcp_win_from_space(sk, READ_ONCE(sk->sk_rcvbuf));
+}
+/* Keepalive settings: the socket's (TCP_KEEP*) or the stack's, in ns. */
+static inline u64 keepalive_time_when(const struct tcp_sock *tp)
+{
+	const struct sock *sk = (const struct sock *)tp;
+	u32 s = tp->keepalive_time ? tp->keepalive_time :
+		(u32)READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_keepalive_time);
+
+	return (u64)s * NSEC_PER_SEC;
+}
+static inline u64 keepalive_intvl_when(const struct tcp_sock *tp)
+{
+	const struct sock *sk = (const struct sock *)tp;
+	u32 s = tp->keepalive_intvl ? tp->keepalive_intvl :
+		(u32)READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_keepalive_intvl);
+
+	return (u64)s * NSEC_PER_SEC;
+}
+static inline int keepalive_probes(const struct tcp_sock *tp)
+{
+	const struct sock *sk = (const struct sock *)tp;
+
+	return tp->keepalive_probes ? tp->keepalive_probes :
+		READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_keepalive_probes);
+}
+/* FIN_WAIT2 lifetime of an orphan (TCP_LINGER2 or tcp_fin_timeout), ns;
+ * never shorter than the RTO-based minimum Linux uses (3.5 RTO). */
+static inline u64 tcp_fin_time(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u64 fin = (u64)(tp->linger2 > 0 ? tp->linger2 :
+			READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_fin_timeout)) *
+		  NSEC_PER_SEC;
+	u64 rto3 = ((u64)inet_csk(sk)->icsk_rto * NSEC_PER_USEC * 7) / 2;
+
+	return fin < rto3 ? rto3 : fin;
+}
+/* inet_csk_reset_xmit_timer with @when in us (icsk_rto's unit). */
+static inline void tcp_reset_xmit_timer(struct sock *sk, int what, u64 when_us,
+					u64 max_when_us)
+{
+	inet_csk_reset_xmit_timer(sk, what, when_us * NSEC_PER_USEC,
+				  max_when_us * NSEC_PER_USEC);
+}
+/* Initial RCV.MSS guess until segments arrive (Linux's). */
+void tcp_initialize_rcv_mss(struct sock *sk);
+/* Rate limit for ACKs answering out-of-window segments (RFC 5961 and
+ * tcp_invalid_ratelimit); true = do not send. Also used for timewait and
+ * request socks (conn). */
+bool tcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
+			  int mib_idx, u32 *last_oow_ack_time);
+/* Added by in-A: tcp_paws_reject on the stack clock of @net, so Linux's
+ * 24-day and TCP_PAWS_MSL (RST) escapes apply; tcp_paws_reject (no clock)
+ * skips the first and accepts RSTs. Preferred for timewait/request socks. */
+bool tcp_paws_reject_net(const struct net *net,
+			 const struct tcp_options_received *rx_opt, int rst);
+/* Added by in-A: the handshake RTT sample of a passive open's child
+ * (Linux's; conn's tcp_check_req calls it after creating the child). */
+void tcp_synack_rtt_meas(struct sock *sk, struct request_sock *req);
+/* Loss recovery pieces shared with tcp_recovery.c (RACK) and tcp_timer.c. */
+void tcp_enter_recovery(struct sock *sk, bool ece_ack);
+void tcp_cwnd_reduction(struct sock *sk, int newly_acked_sacked,
+			int newly_lost, int flag);
+void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
+/* us until the head segment's RTO expires (may be negative). */
+s64 tcp_rto_delta_us(const struct sock *sk);
+/* Cancel the RTO/probe timers and arm RTO or TLP for what is in flight. */
+void tcp_set_xmit_timer(struct sock *sk);
+
+/* --- tcp_recovery.c (added by in): RACK-TLP, RFC 8985 ---------------------- */
+
+/* A segment (re)sent at @xmit_time (us) was (S)ACKed: advance RACK. */
+void tcp_rack_advance(struct tcp_sock *tp, u8 sacked, u32 end_seq,
+		      u64 xmit_time);
+/* After an ACK: adapt the reordering window to DSACKs (RFC 8985 6.2.4). */
+void tcp_rack_update_reo_wnd(struct sock *sk, const struct rate_sample *rs);
+/* us left before @skb counts as lost (RACK.rtt + @reo_wnd - age). */
+s32 tcp_rack_skb_timeout(struct tcp_sock *tp, struct sk_buff *skb, u32 reo_wnd);
+/* Added by in-B: tcp_ack's FLAG_* bits (Linux's values and names, for
+ * tcp_input.c and tcp_process_tlp_ack). */
+#define FLAG_DATA 0x01               /* incoming frame contained data */
+#define FLAG_WIN_UPDATE 0x02         /* incoming ACK was a window update */
+#define FLAG_DATA_ACKED 0x04         /* this ACK acknowledged new data */
+#define FLAG_RETRANS_DATA_ACKED 0x08 /* ... some of which was retransmitted */
+#define FLAG_SYN_ACKED 0x10          /* this ACK acknowledged SYN */
+#define FLAG_DATA_SACKED 0x20        /* new SACK */
+#define FLAG_ECE 0x40                /* ECE in this ACK */
+#define FLAG_LOST_RETRANS 0x80       /* this ACK marks some retransmission lost */
+#define FLAG_SLOWPATH 0x100          /* do not skip RFC checks for window update */
+#define FLAG_ORIG_SACK_ACKED 0x200   /* never retransmitted data are (s)acked */
+#define FLAG_SND_UNA_ADVANCED 0x400  /* snd_una was changed (!= FLAG_DATA_ACKED) */
+#define FLAG_DSACKING_ACK 0x800      /* SACK blocks contained D-SACK info */
+#define FLAG_SET_XMIT_TIMER 0x1000   /* set TLP or RTO timer */
+#define FLAG_SACK_RENEGING 0x2000    /* snd_una advanced to a sacked seq */
+#define FLAG_UPDATE_TS_RECENT 0x4000 /* tcp_replace_ts_recent() */
+#define FLAG_NO_CHALLENGE_ACK 0x8000 /* do not call tcp_send_challenge_ack() */
+#define FLAG_ACK_MAYBE_DELAYED 0x10000 /* likely a delayed ACK */
+#define FLAG_DSACK_TLP 0x20000       /* DSACK for tail loss probe */
+#define FLAG_ACKED (FLAG_DATA_ACKED | FLAG_SYN_ACKED)
+#define FLAG_NOT_DUP (FLAG_DATA | FLAG_WIN_UPDATE | FLAG_ACKED)
+#define FLAG_CA_ALERT (FLAG_DATA_SACKED | FLAG_ECE | FLAG_DSACKING_ACK)
+#define FLAG_FORWARD_PROGRESS (FLAG_ACKED | FLAG_DATA_SACKED)
+/* Added by in-B: an ACK during a TLP episode (RFC 8985 7.4): end it, or
+ * reduce cwnd when the probe repaired a loss. @flag: FLAG_* above. */
+void tcp_process_tlp_ack(struct sock *sk, u32 ack, int flag);
 
 /* --- tcp_timer.c ------------------------------------------------------------ */
 
@@ -560,6 +818,13 @@ void tcp_delack_timer_handler(struct sock *sk);
 void tcp_write_timer_handler(struct sock *sk);
 void tcp_reset_keepalive_timer(struct sock *sk, u64 len_ns);
 u64 tcp_rto_ns(const struct sock *sk);
+/* Added by in: abort after too many retransmissions or probes
+ * (ETIMEDOUT unless a soft error is pending). */
+void tcp_write_err(struct sock *sk);
+/* Added by in: the congestion control a new socket starts with (the
+ * stack's tcp_congestion_control, else reno); io's tcp_init_sock calls it
+ * so that TCP_CONGESTION reads a name before the connection starts. */
+void tcp_assign_congestion_control(struct sock *sk);
 
 /* --- tcp_ipv4.c, tcp_minisocks.c, syncookies (connection management) ----- */
 
@@ -580,6 +845,10 @@ int tcp_child_process(struct sock *parent, struct sock *child,
 		      struct sk_buff *skb);
 /* Move @sk to TIME_WAIT (or FIN_WAIT2 timeout) as a small timewait sock. */
 void tcp_time_wait(struct sock *sk, int state, u64 timeo_ns);
+/* Added by io (owner conn, tcp_ipv4.c): apply tp->mtu_info (ICMP frag
+ * needed) to the route and MSS and retransmit; tcp_release_cb calls it for
+ * TCP_MTU_REDUCED_DEFERRED. */
+void tcp_v4_mtu_reduced(struct sock *sk);
 /* RFC 6528 ISN and RFC 6056 port offset (keyed SipHash + clock). */
 u32 secure_tcp_seq(struct net *net, __be32 saddr, __be32 daddr, __be16 sport,
 		   __be16 dport);
@@ -589,6 +858,37 @@ u64 secure_ipv4_port_ephemeral(struct net *net, __be32 saddr, __be32 daddr,
 /* SYN cookies (Linux's tcp_syncookies=1 behaviour). */
 u32 cookie_v4_init_sequence(const struct sk_buff *skb, u16 *mssp);
 struct sock *cookie_v4_check(struct sock *sk, struct sk_buff *skb);
+/* Added by conn (tcp_syncookies.c): the timestamp (ms clock, before the
+ * offset) a cookie SYN-ACK sends, its low 6 bits carrying wscale, SACK
+ * and ECN (Linux's cookie_init_timestamp); at most @now_ms. */
+u32 cookie_init_timestamp(const struct request_sock *req, u32 now_ms);
+/* Added by conn (tcp_syncookies.c): decode the options a cookie's echoed
+ * timestamp carries; false when they are not acceptable now. */
+bool cookie_timestamp_decode(const struct net *net,
+			     struct tcp_options_received *tcp_opt);
+/* Added by conn (tcp_ipv4.c): the child socket of a completed handshake,
+ * replacing @req_unhash in ehash (NULL for a SYN cookie). Locked, two
+ * references; NULL when the accept queue is full or on failure. */
+struct sock *__tcp_v4_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
+				    struct request_sock *req,
+				    struct request_sock *req_unhash);
+/* Added by conn (tcp_ipv4.c): no SYN queue overflow in the last two
+ * minutes, so no ACK can carry a valid cookie. */
+bool tcp_synq_no_recent_overflow(const struct sock *sk);
+/* Added by conn (tcp_ipv4.c): proto->destroy of TCP. */
+void tcp_v4_destroy_sock(struct sock *sk);
+/* Added by conn (tcp_minisocks.c): the tcp_sock of an accepted connection,
+ * cloned from the listener with @req's negotiated state. */
+struct sock *tcp_create_openreq_child(const struct sock *sk,
+				      struct request_sock *req,
+				      struct sk_buff *skb);
+/* Added by conn (src/core/secure_seq.c): SipHash-2-4 of @n (<= 4) 32-bit
+ * words, little-endian, with a 128-bit key. */
+u64 siphash_u32s(const u32 *w, unsigned int n, const u64 key[2]);
+/* Added by conn (owner in, tcp_input.c): after a PMTU reduction, mark
+ * every segment above the new MSS lost and retransmit them (Linux's
+ * tcp_simple_retransmit). */
+void tcp_simple_retransmit(struct sock *sk);
 
 /* stream proto_ops members (src/ipv4/af_inet.c) */
 int inet_stream_connect(struct socket *sock, struct sockaddr *uaddr,

@@ -1,0 +1,411 @@
+/*
+ * CUBIC congestion control (RFC 9438), the default as in Linux, with
+ * HyStart (hybrid slow start: ACK-train and delay-increase detection).
+ *
+ * Per ACK (cubictcp_cong_avoid): slow start until ssthresh (HyStart may
+ * set ssthresh = cwnd early), then bictcp_update computes how many ACKed
+ * segments earn one more segment of cwnd (ca->cnt) so that cwnd follows
+ *   W(t) = C * (t - K)^3 + W_max,   K = cbrt(W_max * (1 - beta) / C)
+ * with Linux's constants: beta = 717/1024 (0.7), C = 0.4 (bic_scale 41),
+ * fast convergence, and the TCP-friendly (Reno-emulating) region of RFC
+ * 9438 4.3. Time runs in 1/1024 s units as Linux (BICTCP_HZ = 10), taken
+ * from the stack clock in ms (Linux's jiffies at HZ = 1000).
+ *
+ * Loss (cubictcp_recalc_ssthresh): epoch restarts, W_max remembered
+ * (reduced further under fast convergence, RFC 9438 4.7), ssthresh =
+ * cwnd * beta. cubic_root is our own: a 64-entry table gives the first
+ * estimate, integer Newton-Raphson steps converge to floor(cbrt(a)).
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "sl/tcp.h"
+
+#define BICTCP_BETA_SCALE 1024U   /* scale factor for beta */
+#define BICTCP_HZ 10              /* BIC HZ 2^10 = 1024 */
+
+#define HYSTART_ACK_TRAIN 0x1
+#define HYSTART_DELAY 0x2
+#define HYSTART_MIN_SAMPLES 8
+#define HYSTART_DELAY_MIN 4000U   /* us */
+#define HYSTART_DELAY_MAX 16000U  /* us */
+
+/* Linux's module parameters, fixed here. */
+static const int fast_convergence = 1;
+static const u32 beta = 717;                /* = 717/1024 (BICTCP_BETA_SCALE) */
+static const u32 bic_scale = 41;
+static const int tcp_friendliness = 1;
+static const int hystart = 1;
+static const int hystart_detect = HYSTART_ACK_TRAIN | HYSTART_DELAY;
+static const u32 hystart_low_window = 16;
+static const u32 hystart_ack_delta_us = 2000;
+
+/* Derived as in Linux's cubictcp_register. */
+#define CUBE_RTT_SCALE (bic_scale * 10U)                       /* 410 */
+#define BETA_SCALE (8U * (BICTCP_BETA_SCALE + beta) / 3U /     \
+		    (BICTCP_BETA_SCALE - beta))                 /* 15 */
+#define CUBE_FACTOR ((1ULL << (10 + 3 * BICTCP_HZ)) / CUBE_RTT_SCALE)
+
+/* BIC TCP parameters (Linux's struct bictcp), in icsk_ca_priv. */
+struct bictcp {
+	u32 cnt;              /* increase cwnd by 1 after ACKs */
+	u32 last_max_cwnd;    /* last maximum snd_cwnd (W_max) */
+	u32 last_cwnd;        /* the last snd_cwnd */
+	u32 last_time;        /* time (ms) when updated last_cwnd */
+	u32 bic_origin_point; /* origin point of bic function */
+	u32 bic_K;            /* time to origin point from epoch start, 1/1024 s */
+	u32 delay_min;        /* min delay (us) */
+	u32 epoch_start;      /* beginning of an epoch (ms), 0 = none */
+	u32 ack_cnt;          /* number of acks */
+	u32 tcp_cwnd;         /* estimated tcp cwnd (Reno emulation) */
+	u16 unused;
+	u8 sample_cnt;        /* number of samples to decide curr_rtt */
+	u8 found;             /* the exit point is found? */
+	u32 round_start;      /* beginning of each round (us) */
+	u32 end_seq;          /* end_seq of the round */
+	u32 last_ack;         /* last time when the ACK spacing is close (us) */
+	u32 curr_rtt;         /* the minimum rtt of current round (us) */
+};
+_Static_assert(sizeof(struct bictcp) <= sizeof(((struct inet_connection_sock *)0)->icsk_ca_priv),
+	       "bictcp does not fit icsk_ca_priv");
+
+/* The ms clock CUBIC runs on (Linux: tcp_jiffies32 at HZ = 1000). */
+static u32 bictcp_clock_ms(const struct sock *sk)
+{
+	return tcp_time_stamp_ms(sk);
+}
+
+static u32 bictcp_clock_us(const struct sock *sk)
+{
+	return (u32)tcp_clock_us(sk);
+}
+
+static void bictcp_reset(struct bictcp *ca)
+{
+	memset(ca, 0, offsetof(struct bictcp, unused));
+	ca->found = 0;
+}
+
+static void bictcp_hystart_reset(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct bictcp *ca = inet_csk_ca(sk);
+
+	ca->round_start = ca->last_ack = bictcp_clock_us(sk);
+	ca->end_seq = tp->snd_nxt;
+	ca->curr_rtt = ~0U;
+	ca->sample_cnt = 0;
+}
+
+static void cubictcp_init(struct sock *sk)
+{
+	struct bictcp *ca = inet_csk_ca(sk);
+
+	bictcp_reset(ca);
+	if (hystart)
+		bictcp_hystart_reset(sk);
+}
+
+/* Sending resumes after idle: shift the epoch by the idle time so the
+ * cubic curve does not jump (Linux's CA_EVENT_TX_START handling). */
+static void cubictcp_cwnd_event(struct sock *sk, enum tcp_ca_event event)
+{
+	if (event == CA_EVENT_TX_START) {
+		struct bictcp *ca = inet_csk_ca(sk);
+		u32 now = bictcp_clock_ms(sk);
+		s32 delta = (s32)(now - tcp_sk(sk)->lsndtime);
+
+		/* We were application limited (idle) for a while. Shift
+		 * epoch_start to keep cwnd growth to cubic curve. */
+		if (ca->epoch_start && delta > 0) {
+			ca->epoch_start += (u32)delta;
+			if (after(ca->epoch_start, now))
+				ca->epoch_start = now;
+		}
+	}
+}
+
+/* floor(cbrt(i)) */
+static const u8 cbrt_table[64] = {
+	0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+};
+
+static int fls64(u64 x)
+{
+	return x ? 64 - __builtin_clzll(x) : 0;
+}
+
+/*
+ * floor(cbrt(a)) for any 64-bit @a. The table gives cbrt of the top bits
+ * (rounded up, so the estimate starts at or above the root); Newton's
+ * iteration x' = (2x + a/x^2) / 3 then decreases monotonically to the
+ * floor of the cube root, usually in two or three steps.
+ */
+u32 cubic_root(u64 a)
+{
+	u64 x, y;
+	int b, shift;
+
+	if (a < 64)
+		return cbrt_table[a];
+	b = fls64(a);
+	/* a < 2^b: the top 6 bits (a >> shift < 64), shift a multiple of 3. */
+	shift = ((b - 6 + 2) / 3) * 3;
+	x = ((u64)cbrt_table[a >> shift] + 1) << (shift / 3);
+	for (;;) {
+		y = (2 * x + a / (x * x)) / 3;
+		if (y >= x)
+			break;
+		x = y;
+	}
+	/* Newton on integers can stop one above the floor; above 2642245
+	 * the cube does not fit in 64 bits (and exceeds any u64). */
+	while (x > 2642245 || x * x * x > a)
+		x--;
+	return (u32)x;
+}
+
+/* Compute the congestion window increment (ca->cnt) for this ACK. */
+static void bictcp_update(struct sock *sk, struct bictcp *ca, u32 cwnd,
+			  u32 acked)
+{
+	u32 delta, bic_target, max_cnt, now = bictcp_clock_ms(sk);
+	u64 offs, t;
+
+	ca->ack_cnt += acked;   /* count the number of ACKed packets */
+
+	if (ca->last_cwnd == cwnd && (s32)(now - ca->last_time) <= 1000 / 32)
+		return;
+	/* The CUBIC function can update ca->cnt at most once per tick (ms).
+	 * On all other ACKs within the same tick, only the Reno emulation
+	 * below runs. */
+	if (ca->epoch_start && now == ca->last_time)
+		goto tcp_friendliness;
+
+	ca->last_cwnd = cwnd;
+	ca->last_time = now;
+
+	if (ca->epoch_start == 0) {
+		ca->epoch_start = now ? now : 1;  /* record beginning */
+		ca->ack_cnt = acked;              /* start counting */
+		ca->tcp_cwnd = cwnd;              /* syn with cubic */
+		if (ca->last_max_cwnd <= cwnd) {
+			ca->bic_K = 0;
+			ca->bic_origin_point = cwnd;
+		} else {
+			/* RFC 9438 4.2: K = cubic_root(W_max * (1 - beta) / C),
+			 * in 1/1024 s (CUBE_FACTOR folds the scalings). */
+			ca->bic_K = cubic_root(CUBE_FACTOR *
+					       (ca->last_max_cwnd - cwnd));
+			ca->bic_origin_point = ca->last_max_cwnd;
+		}
+	}
+
+	/* cubic function - calc: t = now - epoch + min RTT (RFC 9438 4.2
+	 * targets one RTT ahead), in 1/1024 s. */
+	t = (u64)(s32)(now - ca->epoch_start) * 1000;    /* us */
+	t += ca->delay_min;
+	t = (t << BICTCP_HZ) / 1000000ULL;
+
+	if (t < ca->bic_K)        /* t - K */
+		offs = ca->bic_K - t;
+	else
+		offs = t - ca->bic_K;
+
+	/* c/rtt * (t-K)^3 */
+	delta = (u32)((CUBE_RTT_SCALE * offs * offs * offs) >>
+		      (10 + 3 * BICTCP_HZ));
+	if (t < ca->bic_K)        /* below origin */
+		bic_target = ca->bic_origin_point - delta;
+	else                      /* above origin */
+		bic_target = ca->bic_origin_point + delta;
+
+	/* cubic function - calc bictcp_cnt */
+	if (bic_target > cwnd)
+		ca->cnt = cwnd / (bic_target - cwnd);
+	else
+		ca->cnt = 100 * cwnd;     /* very small increment */
+
+	/* The initial growth of cubic function may be too conservative
+	 * when the available bandwidth is still unknown. */
+	if (ca->last_max_cwnd == 0 && ca->cnt > 20)
+		ca->cnt = 20;   /* increase cwnd 5% per RTT */
+
+tcp_friendliness:
+	/* RFC 9438 4.3: the Reno-friendly region, W_est grows by
+	 * 3 (1 - beta) / (1 + beta) segments per RTT. */
+	if (tcp_friendliness) {
+		u32 scale = BETA_SCALE;
+
+		delta = (cwnd * scale) >> 3;
+		if (delta == 0)
+			delta = 1;
+		while (ca->ack_cnt > delta) {   /* update tcp cwnd */
+			ca->ack_cnt -= delta;
+			ca->tcp_cwnd++;
+		}
+		if (ca->tcp_cwnd > cwnd) {      /* if bic is slower than tcp */
+			delta = ca->tcp_cwnd - cwnd;
+			max_cnt = cwnd / delta;
+			if (ca->cnt > max_cnt)
+				ca->cnt = max_cnt;
+		}
+	}
+	/* The maximum rate of cwnd increase CUBIC allows is 1 packet per 2
+	 * packets ACKed, meaning cwnd grows at 1.5x per RTT. */
+	if (ca->cnt < 2)
+		ca->cnt = 2;
+}
+
+static void cubictcp_cong_avoid(struct sock *sk, u32 ack, u32 acked)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct bictcp *ca = inet_csk_ca(sk);
+
+	(void)ack;
+	if (!tcp_is_cwnd_limited(sk))
+		return;
+	if (tcp_in_slow_start(tp)) {
+		acked = tcp_slow_start(tp, acked);
+		if (!acked)
+			return;
+	}
+	bictcp_update(sk, ca, tcp_snd_cwnd(tp), acked);
+	tcp_cong_avoid_ai(tp, ca->cnt, acked);
+}
+
+/* RFC 9438 4.6/4.7: multiplicative decrease with fast convergence. */
+static u32 cubictcp_recalc_ssthresh(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	struct bictcp *ca = inet_csk_ca(sk);
+	u32 ss;
+
+	ca->epoch_start = 0;    /* end of epoch */
+	/* Wmax and fast convergence */
+	if (tcp_snd_cwnd(tp) < ca->last_max_cwnd && fast_convergence)
+		ca->last_max_cwnd = (tcp_snd_cwnd(tp) *
+				     (BICTCP_BETA_SCALE + beta)) /
+				    (2 * BICTCP_BETA_SCALE);
+	else
+		ca->last_max_cwnd = tcp_snd_cwnd(tp);
+	ss = (tcp_snd_cwnd(tp) * beta) / BICTCP_BETA_SCALE;
+	return ss > 2U ? ss : 2U;
+}
+
+static void cubictcp_state(struct sock *sk, u8 new_state)
+{
+	if (new_state == TCP_CA_Loss) {
+		bictcp_reset(inet_csk_ca(sk));
+		bictcp_hystart_reset(sk);
+	}
+}
+
+/* Account for TSO/GSO delays: an ACK train may legitimately be spread
+ * by the time a 64 KB burst takes at the pacing rate (Linux's
+ * hystart_ack_delay). No pacing here: 0 unless a rate is set. */
+static u32 hystart_ack_delay(const struct sock *sk)
+{
+	u64 rate = READ_ONCE(sk->sk_pacing_rate);
+	u64 d;
+
+	if (!rate || rate == ~0U)
+		return 0;
+	d = (u64)(sk->sk_gso_max_size ? sk->sk_gso_max_size : 65536) * 4 *
+	    1000000ULL / rate;
+	return (u32)(d < 1000 ? d : 1000);
+}
+
+static void hystart_update(struct sock *sk, u32 delay)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct bictcp *ca = inet_csk_ca(sk);
+	u32 threshold;
+
+	if (after(tp->snd_una, ca->end_seq))
+		bictcp_hystart_reset(sk);
+
+	if (hystart_detect & HYSTART_ACK_TRAIN) {
+		u32 now = bictcp_clock_us(sk);
+
+		/* first detection parameter - ack-train detection */
+		if ((s32)(now - ca->last_ack) <= (s32)hystart_ack_delta_us) {
+			ca->last_ack = now;
+			threshold = ca->delay_min + hystart_ack_delay(sk);
+			/* Hystart ack train triggers if we get ack past
+			 * ca->delay_min/2 (no pacing). */
+			threshold >>= 1;
+			if ((s32)(now - ca->round_start) > (s32)threshold) {
+				ca->found = 1;
+				NET_INC_STATS(sock_net(sk),
+					      LINUX_MIB_TCPHYSTARTTRAINDETECT);
+				NET_ADD_STATS(sock_net(sk),
+					      LINUX_MIB_TCPHYSTARTTRAINCWND,
+					      tcp_snd_cwnd(tp));
+				tp->snd_ssthresh = tcp_snd_cwnd(tp);
+			}
+		}
+	}
+
+	if (hystart_detect & HYSTART_DELAY) {
+		/* obtain the minimum delay of more than sampling packets */
+		if (ca->curr_rtt > delay)
+			ca->curr_rtt = delay;
+		if (ca->sample_cnt < HYSTART_MIN_SAMPLES) {
+			ca->sample_cnt++;
+		} else {
+			u32 thresh = ca->delay_min >> 3;
+
+			if (thresh < HYSTART_DELAY_MIN)
+				thresh = HYSTART_DELAY_MIN;
+			if (thresh > HYSTART_DELAY_MAX)
+				thresh = HYSTART_DELAY_MAX;
+			if (ca->curr_rtt > ca->delay_min + thresh) {
+				ca->found = 1;
+				NET_INC_STATS(sock_net(sk),
+					      LINUX_MIB_TCPHYSTARTDELAYDETECT);
+				NET_ADD_STATS(sock_net(sk),
+					      LINUX_MIB_TCPHYSTARTDELAYCWND,
+					      tcp_snd_cwnd(tp));
+				tp->snd_ssthresh = tcp_snd_cwnd(tp);
+			}
+		}
+	}
+}
+
+static void cubictcp_acked(struct sock *sk, const struct ack_sample *sample)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	struct bictcp *ca = inet_csk_ca(sk);
+	u32 delay;
+
+	/* Some calls are for duplicates without timestamps */
+	if (sample->rtt_us < 0)
+		return;
+	/* Discard delay samples right after fast recovery */
+	if (ca->epoch_start && (s32)(bictcp_clock_ms(sk) - ca->epoch_start) < 1000)
+		return;
+	delay = (u32)sample->rtt_us;
+	if (delay == 0)
+		delay = 1;
+	/* first time call or link delay decreases */
+	if (ca->delay_min == 0 || ca->delay_min > delay)
+		ca->delay_min = delay;
+	if (!ca->found && tcp_in_slow_start(tp) && hystart &&
+	    tcp_snd_cwnd(tp) >= hystart_low_window)
+		hystart_update(sk, delay);
+}
+
+struct tcp_congestion_ops cubictcp = {
+	.init = cubictcp_init,
+	.ssthresh = cubictcp_recalc_ssthresh,
+	.cong_avoid = cubictcp_cong_avoid,
+	.set_state = cubictcp_state,
+	.undo_cwnd = tcp_reno_undo_cwnd,
+	.cwnd_event = cubictcp_cwnd_event,
+	.pkts_acked = cubictcp_acked,
+	.name = "cubic",
+};
