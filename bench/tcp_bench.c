@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -430,8 +431,15 @@ int main(int argc, char **argv)
 	struct sockops so;
 	double s, k;
 
+	struct rlimit rl;
+
 	if (argc > 1)
 		secs_per_test = atof(argv[1]);
+	/* The kernel side of the memory test holds 2 fds per connection. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	kaddr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	inet_pton(AF_INET, "10.0.0.2", &saddr.sin_addr);
 	sl_fd_host_mode(false);
