@@ -156,6 +156,12 @@ static int make_listener(const struct sockops *o, struct sockaddr_in *addr)
 	o->setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (o->bind(fd, (struct sockaddr *)addr, sizeof(*addr)) || o->listen(fd, 4096))
 		die("bind/listen");
+	if (!o->ctx) {
+		/* kernel: port 0 picked a free port; tell the clients */
+		socklen_t len = sizeof(*addr);
+
+		getsockname(fd, (struct sockaddr *)addr, &len);
+	}
 	return fd;
 }
 
@@ -424,7 +430,7 @@ static void row(const char *what, double sl, double k, const char *unit,
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in kaddr = { .sin_family = AF_INET, .sin_port = htons(47001) };
+	struct sockaddr_in kaddr = { .sin_family = AF_INET, .sin_port = 0 };
 	struct sockaddr_in saddr = { .sin_family = AF_INET, .sin_port = htons(5001) };
 	int nidle = argc > 2 ? atoi(argv[2]) : 10000;
 	struct sl_pair_ctx c;
@@ -449,7 +455,7 @@ int main(int argc, char **argv)
 	sl_pair_make(&c, false, true);
 	so = sockline_ops(&c, true);
 	s = bulk_gbps(&so, &saddr);
-	kaddr.sin_port = htons(47001);
+	kaddr.sin_port = 0;
 	k = bulk_gbps(&kernel_ops, &kaddr);
 	row("bulk, one flow, 64 KiB segments", s, k, "Gbit/s", 1.5, true);
 	sl_pair_free(&c);
@@ -462,12 +468,14 @@ int main(int argc, char **argv)
 	       "not measured here)\n", "bulk, one flow, 1500-byte frames", s, "-");
 	sl_pair_free(&c);
 
+	/* The kernel first: sockline's threaded stacks must not share the
+	 * CPUs with it while it is measured. */
+	kaddr.sin_port = 0;
+	k = rr_us(&kernel_ops, &kaddr);
 	sl_pair_make(&c, true, true);
 	so = sockline_ops(&c, false);
 	saddr.sin_port = htons(5003);
 	s = rr_us(&so, &saddr);
-	kaddr.sin_port = htons(47002);
-	k = rr_us(&kernel_ops, &kaddr);
 	row("1-byte RTT, blocking threads", s, k, "us", 0.5, false);
 	sl_pair_free(&c);
 
@@ -478,12 +486,12 @@ int main(int argc, char **argv)
 	row("1-byte RTT, run to completion", s, k, "us", 0.1, false);
 	saddr.sin_port = htons(5005);
 	s = conns_per_s(&so, &saddr);
-	kaddr.sin_port = htons(47003);
+	kaddr.sin_port = 0;
 	k = conns_per_s(&kernel_ops, &kaddr);
 	row("connections/s (connect, 1B each way, close)", s, k, "conn/s", 3.0, true);
 	saddr.sin_port = htons(5006);
 	s = idle_bytes(&so, &saddr, nidle, false);
-	kaddr.sin_port = htons(47004);
+	kaddr.sin_port = 0;
 	k = idle_bytes(&kernel_ops, &kaddr, nidle, true);
 	row("memory per idle connection", s, k, "bytes", 1024.0 / (k > 0 ? k : 1), false);
 	printf("  (memory target: <= 1024 bytes per idle established connection)\n");

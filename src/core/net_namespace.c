@@ -86,12 +86,23 @@ static u64 splitmix64(u64 x)
 
 /* --- the softirq ---------------------------------------------------------- */
 
+/*
+ * Per thread: how deep we are in some stack's softirq, and in socket calls,
+ * and which threaded stacks got frames from us during the current call.
+ */
+static __thread int softirq_depth;
+static __thread int syscall_depth;
+static __thread struct net *deferred_rx[4];
+static __thread int n_deferred_rx;
+
 static int __net_poll(struct net *net)
 {
 	int work;
 
+	softirq_depth++;
 	work = net_rx_action(net, net->core.sysctl_netdev_budget);
 	work += run_timers(net->timers, net_now(net));
+	softirq_depth--;
 	return work;
 }
 
@@ -121,6 +132,65 @@ void net_softirq_kick(struct net *net)
 {
 	if (net->threaded)
 		sl_waiter_wake(&net->softirq_waiter);
+}
+
+/*
+ * Frames arrived for @net (napi_schedule). Inside a socket call of an
+ * application thread, a threaded stack's receive processing is run by that
+ * thread itself when the call ends (net_syscall_exit), the way Linux runs
+ * a softirq raised by a sender at local_bh_enable: the frame reaches its
+ * socket without waking the stack's thread. Anywhere else (softirq,
+ * configuration calls), the stack's thread is woken as usual.
+ */
+void net_rx_kick(struct net *net)
+{
+	int i;
+
+	if (!net->threaded)
+		return;
+	if (syscall_depth && !softirq_depth) {
+		for (i = 0; i < n_deferred_rx; i++)
+			if (deferred_rx[i] == net)
+				return;
+		if (n_deferred_rx < (int)ARRAY_SIZE(deferred_rx)) {
+			deferred_rx[n_deferred_rx++] = net;
+			return;
+		}
+	}
+	sl_waiter_wake(&net->softirq_waiter);
+}
+
+/* Run the receive processing deferred by net_rx_kick, here and now. */
+void net_flush_deferred_rx(void)
+{
+	struct net *net;
+	int rounds;
+
+	while (n_deferred_rx > 0) {
+		net = deferred_rx[--n_deferred_rx];
+		if (pthread_mutex_trylock(&net->softirq_lock)) {
+			/* Its thread is in the softirq right now: it may be on
+			 * its way out, so make sure it looks again. */
+			sl_waiter_wake(&net->softirq_waiter);
+			continue;
+		}
+		for (rounds = 0; rounds < 8 && __net_poll(net) > 0; rounds++)
+			;
+		pthread_mutex_unlock(&net->softirq_lock);
+		if (rounds == 8)
+			sl_waiter_wake(&net->softirq_waiter);
+	}
+}
+
+void net_syscall_enter(void)
+{
+	syscall_depth++;
+}
+
+void net_syscall_exit(void)
+{
+	if (--syscall_depth == 0 && n_deferred_rx)
+		net_flush_deferred_rx();
 }
 
 int net_poll_group(struct sl_clock *clk)
@@ -272,6 +342,9 @@ static bool net_wait_polled(struct net *net, struct sl_waiter *w, u64 deadline)
 
 bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline)
 {
+	/* Never sleep on frames we still owe another stack. */
+	if (n_deferred_rx)
+		net_flush_deferred_rx();
 	if (net->threaded)
 		return sl_waiter_sleep(w, deadline_to_real(net, deadline)) ||
 		       waiter_take(w);

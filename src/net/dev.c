@@ -746,7 +746,7 @@ static void ____napi_schedule(struct net *net, struct napi_struct *napi)
 	pthread_mutex_lock(&sd->lock);
 	list_add_tail(&napi->poll_list, &sd->poll_list);
 	pthread_mutex_unlock(&sd->lock);
-	net_softirq_kick(net);
+	net_rx_kick(net);
 }
 
 /*

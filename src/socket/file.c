@@ -355,14 +355,20 @@ struct socket *sockfd_lookup(int fd, int *err)
 	if (!sock) {
 		*err = -ENOTSOCK;
 		fput(f);
+		return NULL;
 	}
+	net_syscall_enter();
 	return sock;
 }
 
-/* Drop the file reference sockfd_lookup took. */
+/*
+ * Drop the file reference sockfd_lookup took. The socket call is over:
+ * frames it sent to threaded stacks are processed now (net_syscall_exit).
+ */
 void sockfd_put(struct socket *sock)
 {
 	fput(sock->file);
+	net_syscall_exit();
 }
 
 /* FD_CLOEXEC of @fd (kept per slot, as Linux's close_on_exec bitmap). */

@@ -256,6 +256,15 @@ int net_poll_wait(struct net *net);
 /* Wake the stack's thread (threaded mode) or nothing (polled mode). */
 void net_softirq_kick(struct net *net);
 /*
+ * Frames are waiting for @net's softirq (napi_schedule). Inside a socket
+ * call (net_syscall_enter/exit) the calling thread runs a threaded stack's
+ * softirq itself when the call ends, instead of waking its thread.
+ */
+void net_rx_kick(struct net *net);
+void net_syscall_enter(void);
+void net_syscall_exit(void);
+void net_flush_deferred_rx(void);
+/*
  * Wait helper for a thread blocked on @net: in threaded mode sleep on @w
  * until woken; in run-to-completion mode drive every stack on the same
  * clock (net_poll) until woken, advancing a virtual clock to the next timer
