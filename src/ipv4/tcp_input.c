@@ -2261,29 +2261,20 @@ static void tcp_snd_una_update(struct tcp_sock *tp, u32 ack)
 }
 
 /* Drop the acknowledged head of a partly acked GSO skb (Linux's
- * tcp_tso_acked + tcp_trim_head: the in-flight counts are the caller's). */
+ * tcp_tso_acked): returns the segments acked; the in-flight counts are the
+ * caller's. */
 static u32 tcp_tso_acked(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	u32 len = tp->snd_una - TCP_SKB_CB(skb)->seq;
-	u32 packets_acked = (u32)tcp_skb_pcount(skb);
-	struct skb_shared_info *shinfo;
+	unsigned int mss = skb_shinfo(skb)->gso_size;
+	int acked;
 
-	if (len >= skb->len || (skb_cloned(skb) && skb_cow_head(skb, 0)))
+	if (len >= skb->len)
 		return 0;
-	skb_pull(skb, len);
-	if (skb->ip_summed == CHECKSUM_NONE)
-		skb->csum = csum_partial(skb->data, skb->len, 0);
-	TCP_SKB_CB(skb)->seq += len;
-	shinfo = skb_shinfo(skb);
-	if (shinfo->gso_size && skb->len > shinfo->gso_size) {
-		shinfo->gso_segs = (u16)((skb->len + shinfo->gso_size - 1) /
-					 shinfo->gso_size);
-	} else {
-		shinfo->gso_size = 0;
-		shinfo->gso_segs = 1;
-	}
-	return packets_acked - (u32)tcp_skb_pcount(skb);
+	/* Re-segment at the size it was sent with (a single one otherwise). */
+	acked = __tcp_trim_head(skb, len, mss ? mss : skb->len);
+	return acked < 0 ? 0 : (u32)acked;
 }
 
 static void tcp_rtx_queue_unlink_and_free(struct sk_buff *skb, struct sock *sk)

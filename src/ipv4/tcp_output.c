@@ -969,10 +969,14 @@ int tcp_fragment(struct sock *sk, struct sk_buff_head *queue,
 }
 
 /*
- * Drop the first @len (acknowledged) bytes of a sent @skb (Linux's
- * tcp_trim_head). The buffer is made private first.
+ * __tcp_trim_head - drop the first @len (acknowledged) bytes of a sent
+ * @skb: the buffer is made private first, then seq, checksum and the
+ * segment count at @mss follow. Returns how many segments the skb no
+ * longer counts (the in-flight counters are the caller's), or -ENOMEM.
+ * The core of Linux's tcp_trim_head, shared by retransmission and by
+ * tcp_clean_rtx_queue for partly acked GSO skbs.
  */
-static int tcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
+int __tcp_trim_head(struct sk_buff *skb, u32 len, unsigned int mss)
 {
 	int delta;
 
@@ -984,8 +988,17 @@ static int tcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
 	tcp_skb_resum(skb);
 	TCP_SKB_CB(skb)->seq += len;
 	delta = tcp_skb_pcount(skb);
-	tcp_set_skb_tso_segs(skb, tcp_current_mss(sk));
-	delta -= tcp_skb_pcount(skb);
+	tcp_set_skb_tso_segs(skb, mss);
+	return delta - tcp_skb_pcount(skb);
+}
+
+/* Trim before a retransmission: the segments dropped leave the flight. */
+static int tcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	int delta = __tcp_trim_head(skb, len, tcp_current_mss(sk));
+
+	if (delta < 0)
+		return delta;
 	if (delta)
 		tcp_adjust_pcount(sk, skb, delta);
 	return 0;

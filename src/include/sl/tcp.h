@@ -581,6 +581,9 @@ void tcp_select_initial_window(const struct sock *sk, int space, u32 mss,
 			       u32 *rcv_wnd, u32 *window_clamp, int wscale_ok,
 			       u8 *rcv_wscale, u32 init_rcv_wnd);
 u32 __tcp_select_window(struct sock *sk);
+/* Drop @len acked bytes off a sent skb's head; returns the segments it no
+ * longer counts, or -ENOMEM. */
+int __tcp_trim_head(struct sk_buff *skb, u32 len, unsigned int mss);
 /* Split @skb at @len bytes; the tail goes after it in @queue. */
 int tcp_fragment(struct sock *sk, struct sk_buff_head *queue,
 		 struct sk_buff *skb, u32 len, unsigned int mss_now);
