@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sl/net_namespace.h"
+#include "sl/tcp.h"
 
 enum ctl_type {
 	CTL_INT,      /* int */
@@ -288,18 +289,28 @@ static bool in_range(const struct ctl_table *t, long v)
 	return v >= t->min && v <= t->max;
 }
 
-/* A name of up to 15 characters, surrounding white space ignored. */
-static int ctl_write_string(char *field, const char *s)
+/*
+ * A name of up to 15 characters, surrounding white space ignored. As
+ * Linux, tcp_congestion_control only takes a registered algorithm
+ * (-ENOENT otherwise).
+ */
+static int ctl_write_string(const struct ctl_table *t, char *field,
+			    const char *s)
 {
+	char name[16];
 	size_t n;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
 	n = strcspn(s, " \t\n");
-	if (!n || n >= 16 || s[n + strspn(s + n, " \t\n")])
+	if (!n || n >= sizeof(name) || s[n + strspn(s + n, " \t\n")])
 		return -EINVAL;
-	memcpy(field, s, n);
-	field[n] = '\0';
+	memcpy(name, s, n);
+	name[n] = '\0';
+	if (t->offset == NET_OFF(ipv4.sysctl_tcp_congestion_control) &&
+	    !tcp_ca_find(name))
+		return -ENOENT;
+	memcpy(field, name, n + 1);
 	return 0;
 }
 
@@ -309,7 +320,7 @@ static int ctl_write(struct net *net, const struct ctl_table *t, const char *s)
 	long a, b;
 
 	if (t->type == CTL_STRING)
-		return ctl_write_string(field, s);
+		return ctl_write_string(t, field, s);
 	if (parse_long(&s, &a) || !in_range(t, a))
 		return -EINVAL;
 	switch (t->type) {

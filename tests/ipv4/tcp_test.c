@@ -312,17 +312,11 @@ int main(void)
 		cmocka_unit_test(test_default_options_as_linux),
 		cmocka_unit_test(test_option_bounds_as_linux),
 		cmocka_unit_test(test_tcp_info_of_fresh_socket),
-	};
-	/* Across two stacks: needs every TCP part (tcp_input.c, tcp_timer.c);
-	 * run with SL_TCP_E2E=1 until the lead enables them by default. */
-	const struct CMUnitTest e2e[] = {
+		/* across two stacks */
 		cmocka_unit_test(test_transfer_and_close),
 		cmocka_unit_test(test_close_with_unread_data_resets),
 		cmocka_unit_test(test_peek_and_queue_sizes),
 	};
-	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
-	if (getenv("SL_TCP_E2E"))
-		rc |= cmocka_run_group_tests(e2e, NULL, NULL);
-	return rc;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
