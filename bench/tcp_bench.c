@@ -7,13 +7,17 @@
  * Measured (each printed for both, with the ratio and the issue's target):
  *   1. single-flow bulk throughput (the wire carries 64 KiB segments, as
  *      loopback with TSO does);
- *   2. the same with 1500-byte frames on the wire (no segmentation offload);
+ *   2. the same with 1500-byte frames on the wire (no segmentation offload),
+ *      against the kernel over a veth pair with every offload off
+ *      (bench/veth_kernel.sh: root, iperf3 and ethtool);
  *   3. 1-byte request/response round trip: sockline with blocking
  *      application threads (threaded stacks) and in run-to-completion mode;
  *   4. connections per second (connect, 1 byte each way, close), one thread;
  *   5. memory per idle established connection.
  *
- * usage: tcp_bench [seconds-per-test] [connections-for-memory]
+ * usage: tcp_bench [seconds-per-test] [connections-for-memory] [tests]
+ *   tests: comma-separated subset of bulk,frames,rtt,rtc,conn,mem (all by
+ *   default), e.g. `tcp_bench 2 10000 rtc` to profile one path alone.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +37,23 @@
 #include "sockline/socket.h"
 
 static double secs_per_test = 2.0;
+static const char *only;
+
+/* Is test @name selected on the command line (all are by default)? */
+static bool want(const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = only;
+
+	if (!p)
+		return true;
+	while ((p = strstr(p, name))) {
+		if ((p == only || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
+}
 
 static double now_s(void)
 {
@@ -417,6 +438,24 @@ static double idle_bytes(const struct sockops *o, struct sockaddr_in *addr, int 
 
 /* --- main ------------------------------------------------------------------- */
 
+/* Kernel to kernel over a veth pair, offloads off (bench/veth_kernel.sh). */
+static double veth_kernel_gbps(void)
+{
+	char cmd[512], buf[64] = "";
+	double v = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "bash %s/veth_kernel.sh %.0f 2>/dev/null",
+		 SL_BENCH_DIR, secs_per_test < 1 ? 1 : secs_per_test);
+	p = popen(cmd, "r");
+	if (!p)
+		return 0;
+	if (fgets(buf, sizeof(buf), p))
+		v = atof(buf);
+	pclose(p);
+	return v;
+}
+
 static void row(const char *what, double sl, double k, const char *unit,
 		double target_ratio, bool higher_better)
 {
@@ -441,6 +480,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		secs_per_test = atof(argv[1]);
+	if (argc > 3)
+		only = argv[3];
 	/* The kernel side of the memory test holds 2 fds per connection. */
 	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
 		rl.rlim_cur = rl.rlim_max;
@@ -452,49 +493,70 @@ int main(int argc, char **argv)
 	printf("tcp_bench: sockline (two stacks, virtual wire) vs kernel (loopback)\n");
 	printf("  %-38s %10s %10s\n", "", "sockline", "kernel");
 
-	sl_pair_make(&c, false, true);
-	so = sockline_ops(&c, true);
-	s = bulk_gbps(&so, &saddr);
-	kaddr.sin_port = 0;
-	k = bulk_gbps(&kernel_ops, &kaddr);
-	row("bulk, one flow, 64 KiB segments", s, k, "Gbit/s", 1.5, true);
-	sl_pair_free(&c);
+	if (want("bulk")) {
+		sl_pair_make(&c, false, true);
+		so = sockline_ops(&c, true);
+		s = bulk_gbps(&so, &saddr);
+		kaddr.sin_port = 0;
+		k = bulk_gbps(&kernel_ops, &kaddr);
+		row("bulk, one flow, 64 KiB segments", s, k, "Gbit/s", 1.5, true);
+		sl_pair_free(&c);
+	}
 
-	sl_pair_make(&c, false, false);
-	so = sockline_ops(&c, true);
-	saddr.sin_port = htons(5002);
-	s = bulk_gbps(&so, &saddr);
-	printf("  %-38s %10.2f %10s Gbit/s (kernel over veth, offloads off: "
-	       "not measured here)\n", "bulk, one flow, 1500-byte frames", s, "-");
-	sl_pair_free(&c);
+	if (want("frames")) {
+		sl_pair_make(&c, false, false);
+		so = sockline_ops(&c, true);
+		saddr.sin_port = htons(5002);
+		s = bulk_gbps(&so, &saddr);
+		sl_pair_free(&c);
+		k = veth_kernel_gbps();
+		if (k > 0)
+			row("bulk, 1500-byte frames (kernel: veth)", s, k, "Gbit/s",
+			    1.5, true);
+		else
+			printf("  %-38s %10.2f %10s Gbit/s (kernel over veth needs "
+			       "root, iperf3, ethtool)\n",
+			       "bulk, one flow, 1500-byte frames", s, "-");
+	}
 
 	/* The kernel first: sockline's threaded stacks must not share the
 	 * CPUs with it while it is measured. */
-	kaddr.sin_port = 0;
-	k = rr_us(&kernel_ops, &kaddr);
-	sl_pair_make(&c, true, true);
-	so = sockline_ops(&c, false);
-	saddr.sin_port = htons(5003);
-	s = rr_us(&so, &saddr);
-	row("1-byte RTT, blocking threads", s, k, "us", 0.5, false);
-	sl_pair_free(&c);
+	k = 0;
+	if (want("rtt") || want("rtc")) {
+		kaddr.sin_port = 0;
+		k = rr_us(&kernel_ops, &kaddr);
+	}
+	if (want("rtt")) {
+		sl_pair_make(&c, true, true);
+		so = sockline_ops(&c, false);
+		saddr.sin_port = htons(5003);
+		s = rr_us(&so, &saddr);
+		row("1-byte RTT, blocking threads", s, k, "us", 0.5, false);
+		sl_pair_free(&c);
+	}
 
 	sl_pair_make(&c, false, true);
 	so = sockline_ops(&c, true);
-	saddr.sin_port = htons(5004);
-	s = rr_us(&so, &saddr);
-	row("1-byte RTT, run to completion", s, k, "us", 0.1, false);
-	saddr.sin_port = htons(5005);
-	s = conns_per_s(&so, &saddr);
-	kaddr.sin_port = 0;
-	k = conns_per_s(&kernel_ops, &kaddr);
-	row("connections/s (connect, 1B each way, close)", s, k, "conn/s", 3.0, true);
-	saddr.sin_port = htons(5006);
-	s = idle_bytes(&so, &saddr, nidle, false);
-	kaddr.sin_port = 0;
-	k = idle_bytes(&kernel_ops, &kaddr, nidle, true);
-	row("memory per idle connection", s, k, "bytes", 1024.0 / (k > 0 ? k : 1), false);
-	printf("  (memory target: <= 1024 bytes per idle established connection)\n");
+	if (want("rtc")) {
+		saddr.sin_port = htons(5004);
+		s = rr_us(&so, &saddr);
+		row("1-byte RTT, run to completion", s, k, "us", 0.1, false);
+	}
+	if (want("conn")) {
+		saddr.sin_port = htons(5005);
+		s = conns_per_s(&so, &saddr);
+		kaddr.sin_port = 0;
+		k = conns_per_s(&kernel_ops, &kaddr);
+		row("connections/s (connect, 1B each way, close)", s, k, "conn/s", 3.0, true);
+	}
+	if (want("mem")) {
+		saddr.sin_port = htons(5006);
+		s = idle_bytes(&so, &saddr, nidle, false);
+		kaddr.sin_port = 0;
+		k = idle_bytes(&kernel_ops, &kaddr, nidle, true);
+		row("memory per idle connection", s, k, "bytes", 1024.0 / (k > 0 ? k : 1), false);
+		printf("  (memory target: <= 1024 bytes per idle established connection)\n");
+	}
 	sl_pair_free(&c);
 	return 0;
 }

@@ -108,6 +108,30 @@ int sl_wire_create(sl_net_t *a, sl_net_t *b, const struct sl_wire_config *cfg,
 int sl_wire_set_impair(sl_net_t *net, const char *ifname,
 		       const struct sl_wire_impair *imp);
 
+/*
+ * Real links (src/drivers/tap.c, src/drivers/af_packet.c). @spec names the
+ * link as every command-line tool takes it:
+ *   "tap:NAME"      a TAP device (IFF_TAP | IFF_NO_PI), created if it does
+ *                   not exist and brought up on the host; the host side's
+ *                   address is the user's to add (ip addr add);
+ *   "packet:IFNAME" an existing host interface (one end of a veth pair,
+ *                   say), reached through an AF_PACKET socket.
+ * Creates an Ethernet device in @net named @cfg->name (NULL: NAME/IFNAME),
+ * up, and returns its ifindex in @ifindex. Its frames are read in batches
+ * by the stack's softirq (threaded mode: the stack thread also sleeps on
+ * the link's descriptor; polled mode: every sl_net_poll polls it).
+ */
+struct sl_dev_config {
+	const char *spec;       /* "tap:NAME" or "packet:IFNAME" */
+	const char *name;       /* device name in the stack; NULL: from spec */
+	unsigned int mtu;       /* 0: the link's own MTU (TAP: 1500) */
+	int offload;            /* -1 default, 0 off, 1 on: TAP IFF_VNET_HDR
+	                         * (packet: PACKET_VNET_HDR) with TSO/GSO and
+	                         * partial checksums; -1 is on when it works */
+	const uint8_t *mac;     /* 6 bytes; NULL: random, locally administered */
+};
+int sl_dev_attach(sl_net_t *net, const struct sl_dev_config *cfg, int *ifindex);
+
 int sl_link_set_up(sl_net_t *net, const char *ifname, bool up);
 int sl_link_set_mtu(sl_net_t *net, const char *ifname, unsigned int mtu);
 int sl_link_index(sl_net_t *net, const char *ifname);
@@ -158,6 +182,15 @@ typedef void (*sl_trace_fn)(void *arg, unsigned int n, const char *const *fn,
 			    const char *const *stack);
 int sl_trace_start(sl_net_t *net, unsigned int count, sl_trace_fn done,
 		   void *arg);
+
+/*
+ * Every socket of @net as `ss -tuani` lists them (src/ipv4/inet_diag.c):
+ * netid, state, Recv-Q, Send-Q, local and peer address; with @info, TCP
+ * lines add what `ss -i` shows (cwnd, srtt/rttvar, rto, retransmits,
+ * bytes sent/acked/received, mss). Listeners, established, timewait,
+ * UDP/ping/raw sockets alike.
+ */
+void sl_ss_dump(sl_net_t *net, FILE *out, bool info);
 
 /* Live object counts for leak checks (process-wide). */
 long sl_skb_live(void);

@@ -176,7 +176,7 @@ __poll_t datagram_poll(struct file *file, struct socket *sock,
 
 	poll_wait(file, sk_sleep(sk), wait);
 
-	if (READ_ONCE(sk->sk_err) || !skb_queue_empty(&sk->sk_error_queue))
+	if (READ_ONCE(sk->sk_err) || !sk_error_queue_empty(sk))
 		mask |= EPOLLERR |
 			(sock_flag(sk, SOCK_SELECT_ERR_QUEUE) ? EPOLLPRI : 0);
 

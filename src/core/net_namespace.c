@@ -39,10 +39,11 @@ static const struct pernet_operations *const pernet_ops[] = {
 	&tcp_net_ops,
 	&raw_net_ops,
 	&ping_net_ops,
+	&hostlink_net_ops, /* host links: their devices are gone by exit */
 };
 
 static pthread_once_t sl_init_once = PTHREAD_ONCE_INIT;
-static pthread_rwlock_t net_list_lock = PTHREAD_RWLOCK_INITIALIZER;
+static rwlock_t net_list_lock = RWLOCK_UNLOCKED;
 static LIST_HEAD(net_list);
 static u32 net_ids;
 static struct net *default_net;
@@ -95,14 +96,22 @@ static __thread int syscall_depth;
 static __thread struct net *deferred_rx[4];
 static __thread int n_deferred_rx;
 
+__thread struct net_clock_cache net_clock_cache
+	__attribute__((tls_model("initial-exec")));
+
 static int __net_poll(struct net *net)
 {
+	struct net_clock_cache old = net_clock_stamp(net);
 	int work;
 
 	softirq_depth++;
+	/* Polled: nobody sleeps on host descriptors, so look at them now. */
+	if (!net->threaded && READ_ONCE(net->hostlinks))
+		hostlink_poll(net);
 	work = net_rx_action(net, net->core.sysctl_netdev_budget);
 	work += run_timers(net->timers, net_now(net));
 	softirq_depth--;
+	net_clock_restore(old);
 	return work;
 }
 
@@ -110,10 +119,10 @@ int net_poll(struct net *net)
 {
 	int work;
 
-	if (pthread_mutex_trylock(&net->softirq_lock))
+	if (!spin_trylock(&net->softirq_lock))
 		return 0;
 	work = __net_poll(net);
-	pthread_mutex_unlock(&net->softirq_lock);
+	spin_unlock(&net->softirq_lock);
 	return work;
 }
 
@@ -122,16 +131,36 @@ int net_poll_wait(struct net *net)
 {
 	int work;
 
-	pthread_mutex_lock(&net->softirq_lock);
+	spin_lock(&net->softirq_lock);
 	work = __net_poll(net);
-	pthread_mutex_unlock(&net->softirq_lock);
+	spin_unlock(&net->softirq_lock);
 	return work;
+}
+
+/*
+ * Wake the stack's thread wherever it sleeps: on its waiter, or in ppoll
+ * on its host links (hostlink_kick signals its eventfd only then).
+ */
+static void net_thread_wake(struct net *net)
+{
+	sl_waiter_wake(&net->softirq_waiter);
+	if (READ_ONCE(net->hostlinks))
+		hostlink_kick(net);
+}
+
+/* The thread's sleep: on its waiter, or on its host links too. */
+static void net_thread_sleep(struct net *net, u64 abs_ns)
+{
+	if (READ_ONCE(net->hostlinks))
+		hostlink_sleep(net, abs_ns);
+	else
+		sl_waiter_sleep(&net->softirq_waiter, abs_ns);
 }
 
 void net_softirq_kick(struct net *net)
 {
 	if (net->threaded)
-		sl_waiter_wake(&net->softirq_waiter);
+		net_thread_wake(net);
 }
 
 /*
@@ -157,7 +186,7 @@ void net_rx_kick(struct net *net)
 			return;
 		}
 	}
-	sl_waiter_wake(&net->softirq_waiter);
+	net_thread_wake(net);
 }
 
 /* Run the receive processing deferred by net_rx_kick, here and now. */
@@ -168,29 +197,33 @@ void net_flush_deferred_rx(void)
 
 	while (n_deferred_rx > 0) {
 		net = deferred_rx[--n_deferred_rx];
-		if (pthread_mutex_trylock(&net->softirq_lock)) {
+		if (!spin_trylock(&net->softirq_lock)) {
 			/* Its thread is in the softirq right now: it may be on
 			 * its way out, so make sure it looks again. */
-			sl_waiter_wake(&net->softirq_waiter);
+			net_thread_wake(net);
 			continue;
 		}
 		for (rounds = 0; rounds < 8 && __net_poll(net) > 0; rounds++)
 			;
-		pthread_mutex_unlock(&net->softirq_lock);
+		spin_unlock(&net->softirq_lock);
 		if (rounds == 8)
-			sl_waiter_wake(&net->softirq_waiter);
+			net_thread_wake(net);
 	}
 }
 
-void net_syscall_enter(void)
+void net_syscall_enter(struct net *net)
 {
-	syscall_depth++;
+	if (syscall_depth++ == 0 && net)
+		net_clock_stamp(net);
 }
 
 void net_syscall_exit(void)
 {
-	if (--syscall_depth == 0 && n_deferred_rx)
-		net_flush_deferred_rx();
+	if (--syscall_depth == 0) {
+		net_clock_cache.clk = NULL;
+		if (n_deferred_rx)
+			net_flush_deferred_rx();
+	}
 }
 
 int net_poll_group(struct sl_clock *clk)
@@ -198,12 +231,29 @@ int net_poll_group(struct sl_clock *clk)
 	struct net *net;
 	int work = 0;
 
-	pthread_rwlock_rdlock(&net_list_lock);
+	read_lock(&net_list_lock);
 	list_for_each_entry(net, &net_list, list)
 		if (net->clock == clk && !net->threaded)
 			work += net_poll(net);
-	pthread_rwlock_unlock(&net_list_lock);
+	rwlock_unlock(&net_list_lock);
 	return work;
+}
+
+/*
+ * Wait until no softirq that started before the call is still running,
+ * in any stack: what lock-free readers of the data path may hold (an
+ * unlinked protocol handler) is then unreachable. Linux's synchronize_net.
+ */
+void synchronize_net(void)
+{
+	struct net *net;
+
+	read_lock(&net_list_lock);
+	list_for_each_entry(net, &net_list, list) {
+		spin_lock(&net->softirq_lock);
+		spin_unlock(&net->softirq_lock);
+	}
+	rwlock_unlock(&net_list_lock);
 }
 
 /* Earliest timer of every stack on @clk. */
@@ -212,7 +262,7 @@ static u64 group_next_expiry(struct sl_clock *clk)
 	u64 next = UINT64_MAX, t;
 	struct net *net;
 
-	pthread_rwlock_rdlock(&net_list_lock);
+	read_lock(&net_list_lock);
 	list_for_each_entry(net, &net_list, list) {
 		if (net->clock != clk)
 			continue;
@@ -220,7 +270,7 @@ static u64 group_next_expiry(struct sl_clock *clk)
 		if (t < next)
 			next = t;
 	}
-	pthread_rwlock_unlock(&net_list_lock);
+	rwlock_unlock(&net_list_lock);
 	return next;
 }
 
@@ -230,11 +280,11 @@ static int group_poll_wait(struct sl_clock *clk)
 	struct net *net;
 	int work = 0;
 
-	pthread_rwlock_rdlock(&net_list_lock);
+	read_lock(&net_list_lock);
 	list_for_each_entry(net, &net_list, list)
 		if (net->clock == clk)
 			work += net_poll_wait(net);
-	pthread_rwlock_unlock(&net_list_lock);
+	rwlock_unlock(&net_list_lock);
 	return work;
 }
 
@@ -270,13 +320,7 @@ void sl_clock_advance(sl_clock_t *clk, uint64_t ns)
 
 static bool waiter_take(struct sl_waiter *w)
 {
-	bool woken;
-
-	pthread_mutex_lock(&w->mu);
-	woken = w->woken;
-	w->woken = false;
-	pthread_mutex_unlock(&w->mu);
-	return woken;
+	return sl_waiter_take(w);
 }
 
 static u64 mono_now(void)
@@ -342,11 +386,13 @@ static bool net_wait_polled(struct net *net, struct sl_waiter *w, u64 deadline)
 
 bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline)
 {
+	/* Time passes while we wait: read the clock afresh from now on. */
+	net_clock_cache.clk = NULL;
 	/* Never sleep on frames we still owe another stack. */
 	if (n_deferred_rx)
 		net_flush_deferred_rx();
 	if (net->threaded)
-		return sl_waiter_sleep(w, deadline_to_real(net, deadline)) ||
+		return sl_waiter_sleep_busy(w, deadline_to_real(net, deadline)) ||
 		       waiter_take(w);
 	return net_wait_polled(net, w, deadline);
 }
@@ -354,7 +400,14 @@ bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline)
 /* The wheel's earliest expiry moved earlier: the thread must re-plan. */
 static void net_timer_kick(void *arg)
 {
-	net_softirq_kick(arg);
+	struct net *net = arg;
+
+	/* Pairs with the thread's store of softirq_wake_at before it looks
+	 * at the wheel a last time: one of the two sees the other. */
+	if (net->clock->is_virtual ||
+	    timer_base_next_hint(net->timers) <
+		    __atomic_load_n(&net->softirq_wake_at, __ATOMIC_SEQ_CST))
+		net_softirq_kick(net);
 }
 
 /* Threaded mode: the stack's own softirq thread. */
@@ -368,7 +421,7 @@ static void *net_thread_fn(void *arg)
 			continue;
 		if (net->clock->is_virtual) {
 			/* timers run from sl_clock_advance; only kicks wake us */
-			sl_waiter_sleep(&net->softirq_waiter, mono_now() + NSEC_PER_MSEC);
+			net_thread_sleep(net, mono_now() + NSEC_PER_MSEC);
 			continue;
 		}
 		/* Sleep until the next timer; a timer armed earlier by another
@@ -378,8 +431,18 @@ static void *net_thread_fn(void *arg)
 		wake = mono_now() + NSEC_PER_SEC;
 		if (next != UINT64_MAX && next > now && next - now < NSEC_PER_SEC)
 			wake = mono_now() + (next - now);
-		if (next == UINT64_MAX || next > now)
-			sl_waiter_sleep(&net->softirq_waiter, wake);
+		if (next != UINT64_MAX && next <= now)
+			continue;
+		/* Publish when we wake by ourselves, then look once more: a
+		 * timer armed meanwhile for earlier either shows here or
+		 * sees the published time and kicks us (net_timer_kick). */
+		__atomic_store_n(&net->softirq_wake_at,
+				 next < now + NSEC_PER_SEC ? next
+							   : now + NSEC_PER_SEC,
+				 __ATOMIC_SEQ_CST);
+		if (timer_base_next_expiry(net->timers) >= next)
+			net_thread_sleep(net, wake);
+		__atomic_store_n(&net->softirq_wake_at, 0, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -407,7 +470,7 @@ void put_net(struct net *net)
 
 static void softnet_init(struct softnet_data *sd)
 {
-	pthread_mutex_init(&sd->lock, NULL);
+	spin_lock_init(&sd->lock);
 	INIT_LIST_HEAD(&sd->poll_list);
 	skb_queue_head_init(&sd->input_pkt_queue);
 }
@@ -434,9 +497,9 @@ static void net_init_locks(struct net *net)
 	pthread_mutex_init(&net->dev_lock, NULL);
 	INIT_LIST_HEAD(&net->dev_base_head);
 	INIT_LIST_HEAD(&net->ptype_all);
-	pthread_rwlock_init(&net->ptype_lock, NULL);
-	pthread_rwlock_init(&net->ipv4.fib_lock, NULL);
-	pthread_mutex_init(&net->softirq_lock, NULL);
+	rwlock_init(&net->ptype_lock);
+	rwlock_init(&net->ipv4.fib_lock);
+	spin_lock_init(&net->softirq_lock);
 	sl_waiter_init(&net->softirq_waiter);
 	softnet_init(&net->softnet);
 }
@@ -485,11 +548,11 @@ SL_EXPORT sl_net_t *sl_net_create(const struct sl_net_config *cfg)
 	if (err)
 		goto out_free;
 
-	pthread_rwlock_wrlock(&net_list_lock);
+	write_lock(&net_list_lock);
 	list_add_tail(&net->list, &net_list);
 	if (!default_net)
 		default_net = net;
-	pthread_rwlock_unlock(&net_list_lock);
+	rwlock_unlock(&net_list_lock);
 
 	if (cfg && cfg->mode == SL_NET_THREADED) {
 		net->threaded = true;
@@ -540,7 +603,7 @@ SL_EXPORT void sl_net_destroy(sl_net_t *net)
 	fd_close_net(net);
 	if (net->threaded) {
 		__atomic_store_n(&net->thread_stop, true, __ATOMIC_RELEASE);
-		sl_waiter_wake(&net->softirq_waiter);
+		net_thread_wake(net);
 		pthread_join(net->thread, NULL);
 		net->threaded = false;
 	}
@@ -548,20 +611,20 @@ SL_EXPORT void sl_net_destroy(sl_net_t *net)
 	for (i = 0; i < 64 && net_poll_wait(net) > 0; i++)
 		;
 	net_unregister_devices(net);
-	pthread_mutex_lock(&net->softirq_lock);
+	spin_lock(&net->softirq_lock);
 	for (i = ARRAY_SIZE(pernet_ops); i-- > 0;)
 		if (pernet_ops[i]->exit)
 			pernet_ops[i]->exit(net);
 	skb_queue_purge(&net->softnet.input_pkt_queue);
-	pthread_mutex_unlock(&net->softirq_lock);
+	spin_unlock(&net->softirq_lock);
 
-	pthread_rwlock_wrlock(&net_list_lock);
+	write_lock(&net_list_lock);
 	list_del(&net->list);
 	if (default_net == net)
 		default_net = list_empty(&net_list)
 				      ? NULL
 				      : list_first_entry(&net_list, struct net, list);
-	pthread_rwlock_unlock(&net_list_lock);
+	rwlock_unlock(&net_list_lock);
 	if (current_net == net)
 		current_net = NULL;
 	put_net(net);
@@ -603,8 +666,8 @@ SL_EXPORT sl_net_t *sl_net_current(void)
 
 	if (current_net)
 		return current_net;
-	pthread_rwlock_rdlock(&net_list_lock);
+	read_lock(&net_list_lock);
 	net = default_net;
-	pthread_rwlock_unlock(&net_list_lock);
+	rwlock_unlock(&net_list_lock);
 	return net;
 }

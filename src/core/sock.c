@@ -22,6 +22,7 @@
  * net_wait decides how to block (sleep, or drive the stack when polled).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 
@@ -29,6 +30,7 @@
 #include "sl/net_namespace.h"
 #include "sl/route.h"
 #include "sl/sock.h"
+#include "sl/spinlock.h"
 #include "sl/socket.h"
 #include "sl/tcp_states.h"
 #include "sockline/sockline.h"
@@ -67,12 +69,10 @@ struct sock *sk_alloc(struct net *net, int family, struct proto *prot)
 	sk->sk_prot = prot;
 	sk->sk_net = get_net(net);
 	sk->sk_refcnt = 1;
-	init_waitqueue_head(&sk->sk_lock.wq);
 	INIT_HLIST_NODE(&sk->sk_node);
 	INIT_HLIST_NODE(&sk->sk_bind_node);
 	skb_queue_head_init(&sk->sk_receive_queue);
 	skb_queue_head_init(&sk->sk_write_queue);
-	skb_queue_head_init(&sk->sk_error_queue);
 	timer_setup(&sk->sk_timer, NULL, net->timers);
 	__atomic_fetch_add(&sk_live, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&net->sockets, 1, __ATOMIC_RELAXED);
@@ -142,7 +142,8 @@ void sk_free(struct sock *sk)
 	if (sk->sk_destruct)
 		sk->sk_destruct(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
-	skb_queue_purge(&sk->sk_error_queue);
+	sk_error_queue_purge(sk);
+	free(sk->sk_error_queue);
 	skb_queue_purge(&sk->sk_write_queue);
 	kfree_skb_list(sk->sk_backlog.head);
 	sk->sk_backlog.head = sk->sk_backlog.tail = NULL;
@@ -151,7 +152,6 @@ void sk_free(struct sock *sk)
 		sk->sk_dst_cache = NULL;
 	}
 	SL_BUG_ON(timer_pending(&sk->sk_timer), "sk_free with sk_timer pending");
-	destroy_waitqueue_head(&sk->sk_lock.wq);
 	__atomic_fetch_sub(&net->sockets, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_sub(&sk_live, 1, __ATOMIC_RELAXED);
 	free(sk);
@@ -195,19 +195,6 @@ int sock_error(struct sock *sk)
 
 /* --- locking ------------------------------------------------------------------- */
 
-/* The thread's sleeper for ownership waits (lock_sock). */
-static __thread struct sl_waiter lock_waiter;
-static __thread bool lock_waiter_ready;
-
-static struct sl_waiter *this_lock_waiter(void)
-{
-	if (!lock_waiter_ready) {
-		sl_waiter_init(&lock_waiter);
-		lock_waiter_ready = true;
-	}
-	return &lock_waiter;
-}
-
 /* Softirq side: the short per-socket spinlock (never held while sleeping). */
 void bh_lock_sock(struct sock *sk)
 {
@@ -220,43 +207,30 @@ void bh_unlock_sock(struct sock *sk)
 	sl_spin_unlock(&sk->sk_lock.slock);
 }
 
-static bool lock_sock_try_own(struct sock *sk)
-{
-	bool got = false;
-
-	bh_lock_sock(sk);
-	if (!sk->sk_lock.owned) {
-		WRITE_ONCE(sk->sk_lock.owned, 1);
-		got = true;
-	}
-	bh_unlock_sock(sk);
-	return got;
-}
-
-/* Slow path: sleep on sk_lock.wq until release_sock hands ownership over. */
-static void __lock_sock(struct sock *sk)
-{
-	struct wait_queue_entry wait;
-	struct sl_waiter *w = this_lock_waiter();
-
-	init_waitqueue_entry(&wait, w);
-	/* Join the queue before looking at owned: if release_sock clears it
-	 * after our look, it takes slock after us and then sees our entry. */
-	add_wait_queue(&sk->sk_lock.wq, &wait);
-	while (!lock_sock_try_own(sk))
-		sl_waiter_sleep(w, 0);
-	remove_wait_queue(&sk->sk_lock.wq, &wait);
-}
-
 /*
  * Process context: become the owner of @sk, waiting while another thread
- * owns it. Softirq code meanwhile backlogs packets for us.
+ * owns it. Softirq code meanwhile backlogs packets for us. A waiter marks
+ * the word SOCK_OWNED_WAITERS under slock and sleeps on it; release_sock
+ * clears it under slock and wakes every sleeper when it was marked, so a
+ * release between our look and our sleep changes the word and the futex
+ * returns at once. Winners after a sleep keep the mark: others may sleep.
  */
 void lock_sock(struct sock *sk)
 {
-	if (likely(lock_sock_try_own(sk)))
-		return;
-	__lock_sock(sk);
+	u32 want = SOCK_OWNED;
+
+	for (;;) {
+		bh_lock_sock(sk);
+		if (!sk->sk_lock.owned) {
+			WRITE_ONCE(sk->sk_lock.owned, want);
+			bh_unlock_sock(sk);
+			return;
+		}
+		WRITE_ONCE(sk->sk_lock.owned, SOCK_OWNED_WAITERS);
+		bh_unlock_sock(sk);
+		sl_futex_wait(&sk->sk_lock.owned, SOCK_OWNED_WAITERS);
+		want = SOCK_OWNED_WAITERS;
+	}
 }
 
 /* Run the backlog with the spinlock dropped (the socket stays owned). */
@@ -291,15 +265,18 @@ static void __release_sock(struct sock *sk)
  */
 void release_sock(struct sock *sk)
 {
+	bool waiters;
+
 	bh_lock_sock(sk);
 	if (sk->sk_backlog.tail)
 		__release_sock(sk);
 	if (sk->sk_prot && sk->sk_prot->release_cb)
 		sk->sk_prot->release_cb(sk);
+	waiters = sk->sk_lock.owned == SOCK_OWNED_WAITERS;
 	WRITE_ONCE(sk->sk_lock.owned, 0);
 	bh_unlock_sock(sk);
-	if (waitqueue_active(&sk->sk_lock.wq))
-		wake_up_interruptible_all(&sk->sk_lock.wq);
+	if (waiters)
+		sl_futex_wake(&sk->sk_lock.owned, INT_MAX);
 }
 
 /*
@@ -399,6 +376,15 @@ int sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 	return __sock_queue_rcv_skb(sk, skb);
 }
 
+/* (See sl/sock.h.) */
+void sk_error_queue_purge(struct sock *sk)
+{
+	struct sk_buff_head *q = sk_error_queue_get(sk);
+
+	if (q)
+		skb_queue_purge(q);
+}
+
 /*
  * Queue @skb on the error queue (IP_RECVERR). As Linux: -ENOMEM when it
  * would not fit in sk_rcvbuf (the caller keeps @skb); else charged,
@@ -406,11 +392,26 @@ int sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
  */
 int sock_queue_err_skb(struct sock *sk, struct sk_buff *skb)
 {
+	struct sk_buff_head *q = sk_error_queue_get(sk), *nq;
+
 	if ((unsigned int)sk_rmem_alloc_get(sk) + skb->truesize >=
 	    (unsigned int)READ_ONCE(sk->sk_rcvbuf))
 		return -ENOMEM;
+	if (!q) {
+		/* The first error: the queue comes now. */
+		nq = malloc(sizeof(*nq));
+		if (!nq)
+			return -ENOMEM;
+		skb_queue_head_init(nq);
+		if (__atomic_compare_exchange_n(&sk->sk_error_queue, &q, nq,
+						false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			q = nq;
+		else
+			free(nq);   /* another thread won; q is its queue */
+	}
 	skb_set_owner_r(skb, sk);
-	skb_queue_tail(&sk->sk_error_queue, skb);
+	skb_queue_tail(q, skb);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_error_report(sk);
 	return 0;
@@ -501,9 +502,7 @@ void sk_wait_begin(struct sock *sk, s64 *timeo)
 		sl_waiter_init(&ctx->waiter);
 		ctx->ready = true;
 	}
-	pthread_mutex_lock(&ctx->waiter.mu);
-	ctx->waiter.woken = false;
-	pthread_mutex_unlock(&ctx->waiter.mu);
+	sl_waiter_take(&ctx->waiter);
 
 	init_waitqueue_entry(&ctx->entry, &ctx->waiter);
 	ctx->wq = READ_ONCE(sk->sk_wq);

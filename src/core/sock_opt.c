@@ -501,7 +501,6 @@ void sock_recv_timestamp(struct sl_msghdr *msg, struct sock *sk,
 
 	if (!sock_flag(sk, SOCK_RCVTSTAMP))
 		return;
-	sk->sk_stamp = t;
 	if (sock_flag(sk, SOCK_RCVTSTAMPNS)) {
 		struct timespec ts = {
 			.tv_sec = (time_t)(t / NSEC_PER_SEC),

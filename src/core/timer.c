@@ -12,7 +12,10 @@
  *
  * Arming and cancelling are O(1) list operations. A level-0 slot holds
  * timers of one exact nanosecond (plus past-due ones), kept sorted by
- * (expires, arming sequence), so equal expiries run in arming order.
+ * expiry, a new timer after those of equal expiry, so equal expiries run
+ * in arming order. A timer is pending while it is on a slot's list
+ * (entry.prev set); the slot it leaves is found from its neighbours, so
+ * a timer_list needs no state word (40 bytes, one in every socket).
  * When the earliest timers are at a level L > 0, the wheel moves clk to
  * the start of their slot and re-files ("cascades") that one slot into
  * lower levels; each timer cascades at most LVL_DEPTH times in its life.
@@ -24,8 +27,10 @@
  * set the virtual clock to its expiry -> callback -> relock.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 
+#include "sl/spinlock.h"
 #include "sl/timer.h"
 
 #define LVL_BITS 6
@@ -33,18 +38,18 @@
 #define LVL_MASK (LVL_SIZE - 1)
 #define LVL_DEPTH 11 /* 66 bits >= 64-bit ns */
 
-#define TIMER_PENDING (1u << 31)
-#define TIMER_IDX_MASK 0x3ffu
 
 struct timer_base {
-	pthread_mutex_t lock;
-	pthread_cond_t sync_cond;      /* del_timer_sync waits here */
+	spinlock_t lock;
 	struct sl_clock *clock;
 	u64 clk;                       /* wheel position, see the file head */
-	u64 seq;                       /* arming sequence */
 	long pending;                  /* timers in the wheel */
 	bool next_valid;               /* next_cached is the earliest expiry */
 	u64 next_cached;
+	/* No pending timer expires before this (atomic; read unlocked by
+	 * run_timers so an idle poll costs no lock). Lowered by mod_timer,
+	 * raised only when the earliest expiry is recomputed. */
+	u64 next_hint;
 	struct timer_list *running;    /* callback in progress, if any */
 	pthread_t running_thread;
 	void (*notify)(void *arg);
@@ -57,18 +62,16 @@ struct timer_base {
 struct timer_base *timer_base_create(struct sl_clock *clk)
 {
 	struct timer_base *base = calloc(1, sizeof(*base));
-	pthread_condattr_t attr;
 	int i;
 
 	if (!base)
 		return NULL;
-	pthread_mutex_init(&base->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&base->sync_cond, &attr);
-	pthread_condattr_destroy(&attr);
+	spin_lock_init(&base->lock);
 	base->clock = sl_clock_get(clk);
 	base->clk = sl_clock_now(clk);
+	base->next_valid = true;
+	base->next_cached = UINT64_MAX;
+	base->next_hint = UINT64_MAX;
 	for (i = 0; i < LVL_DEPTH * LVL_SIZE; i++)
 		INIT_LIST_HEAD(&base->vectors[i]);
 	return base;
@@ -79,12 +82,10 @@ void timer_base_destroy(struct timer_base *base)
 {
 	if (!base)
 		return;
-	pthread_mutex_lock(&base->lock);
+	spin_lock(&base->lock);
 	SL_BUG_ON(base->pending != 0, "timer_base_destroy with pending timers");
 	SL_BUG_ON(base->running != NULL, "timer_base_destroy while running");
-	pthread_mutex_unlock(&base->lock);
-	pthread_cond_destroy(&base->sync_cond);
-	pthread_mutex_destroy(&base->lock);
+	spin_unlock(&base->lock);
 	sl_clock_put(base->clock);
 	free(base);
 }
@@ -93,10 +94,10 @@ void timer_base_destroy(struct timer_base *base)
 void timer_base_set_notify(struct timer_base *base, void (*fn)(void *arg),
 			   void *arg)
 {
-	pthread_mutex_lock(&base->lock);
+	spin_lock(&base->lock);
 	base->notify = fn;
 	base->notify_arg = arg;
-	pthread_mutex_unlock(&base->lock);
+	spin_unlock(&base->lock);
 }
 
 /* Prepare @t to run @fn on @base; it is not pending afterwards. */
@@ -108,20 +109,18 @@ void timer_setup(struct timer_list *t, void (*fn)(struct timer_list *),
 	t->expires = 0;
 	t->function = fn;
 	t->base = base;
-	t->flags = 0;
-	t->seq = 0;
 }
 
 /* True when @t is armed. Lock-free peek. */
 bool timer_pending(const struct timer_list *t)
 {
-	return READ_ONCE(t->flags) & TIMER_PENDING;
+	return READ_ONCE(t->entry.prev) != NULL;
 }
 
+/* Strictly earlier: a timer goes after those of equal expiry. */
 static bool timer_before(const struct timer_list *a, const struct timer_list *b)
 {
-	return a->expires < b->expires ||
-	       (a->expires == b->expires && a->seq < b->seq);
+	return a->expires < b->expires;
 }
 
 static unsigned int calc_wheel_index(const struct timer_base *base, u64 expires)
@@ -154,17 +153,21 @@ static void enqueue_timer(struct timer_base *base, struct timer_list *t)
 	else
 		list_add_tail(&t->entry, slot);
 	base->pending_map[idx / LVL_SIZE] |= 1ULL << (idx % LVL_SIZE);
-	WRITE_ONCE(t->flags, TIMER_PENDING | idx);
 }
 
 static void detach_timer(struct timer_base *base, struct timer_list *t)
 {
-	unsigned int idx = t->flags & TIMER_IDX_MASK;
+	struct list_head *next = t->entry.next;
 
-	list_del(&t->entry);
-	if (list_empty(&base->vectors[idx]))
+	/* The last timer of its slot: both neighbours are the slot head. */
+	if (next == t->entry.prev) {
+		uintptr_t off = (uintptr_t)next - (uintptr_t)base->vectors;
+		unsigned int idx = (unsigned int)(off / sizeof(*next));
+
+		SL_BUG_ON(off >= sizeof(base->vectors), "timer off the wheel");
 		base->pending_map[idx / LVL_SIZE] &= ~(1ULL << (idx % LVL_SIZE));
-	WRITE_ONCE(t->flags, 0);
+	}
+	list_del(&t->entry);
 	base->pending--;
 	if (base->next_valid && t->expires == base->next_cached)
 		base->next_valid = false;
@@ -221,6 +224,8 @@ static u64 __next_expiry(struct timer_base *base)
 		t = __next_timer(base);
 		base->next_cached = t ? t->expires : UINT64_MAX;
 		base->next_valid = true;
+		__atomic_store_n(&base->next_hint, base->next_cached,
+				 __ATOMIC_RELEASE);
 	}
 	return base->next_cached;
 }
@@ -239,22 +244,22 @@ int mod_timer(struct timer_list *t, u64 expires)
 	u64 earliest;
 
 	SL_BUG_ON(!base || !t->function, "mod_timer on a timer not set up");
-	pthread_mutex_lock(&base->lock);
-	if (t->flags & TIMER_PENDING) {
+	spin_lock(&base->lock);
+	if (timer_pending(t)) {
 		detach_timer(base, t);
 		was_pending = 1;
 	}
 	earliest = __next_expiry(base);
 	t->expires = expires;
-	t->seq = ++base->seq;
 	enqueue_timer(base, t);
 	base->pending++;
 	if (expires < earliest) {
 		base->next_cached = expires;
+		__atomic_store_n(&base->next_hint, expires, __ATOMIC_RELEASE);
 		notify = base->notify;
 		arg = base->notify_arg;
 	}
-	pthread_mutex_unlock(&base->lock);
+	spin_unlock(&base->lock);
 	if (notify)
 		notify(arg);
 	return was_pending;
@@ -268,12 +273,12 @@ int del_timer(struct timer_list *t)
 
 	if (!base)
 		return 0;
-	pthread_mutex_lock(&base->lock);
-	if (t->flags & TIMER_PENDING) {
+	spin_lock(&base->lock);
+	if (timer_pending(t)) {
 		detach_timer(base, t);
 		ret = 1;
 	}
-	pthread_mutex_unlock(&base->lock);
+	spin_unlock(&base->lock);
 	return ret;
 }
 
@@ -289,19 +294,28 @@ int del_timer_sync(struct timer_list *t)
 
 	if (!base)
 		return 0;
-	pthread_mutex_lock(&base->lock);
+	spin_lock(&base->lock);
 	for (;;) {
-		if (t->flags & TIMER_PENDING) {
+		if (timer_pending(t)) {
 			detach_timer(base, t);
 			ret = 1;
 		}
 		if (base->running != t ||
 		    pthread_equal(base->running_thread, pthread_self()))
 			break;
-		pthread_cond_wait(&base->sync_cond, &base->lock);
+		/* Its callback runs on another thread: let it finish. */
+		spin_unlock(&base->lock);
+		sched_yield();
+		spin_lock(&base->lock);
 	}
-	pthread_mutex_unlock(&base->lock);
+	spin_unlock(&base->lock);
 	return ret;
+}
+
+/* A lower bound of the earliest expiry, read without the lock. */
+u64 timer_base_next_hint(struct timer_base *base)
+{
+	return __atomic_load_n(&base->next_hint, __ATOMIC_ACQUIRE);
 }
 
 /* Earliest pending expiry (ns), UINT64_MAX when nothing is pending. */
@@ -309,9 +323,9 @@ u64 timer_base_next_expiry(struct timer_base *base)
 {
 	u64 next;
 
-	pthread_mutex_lock(&base->lock);
+	spin_lock(&base->lock);
 	next = __next_expiry(base);
-	pthread_mutex_unlock(&base->lock);
+	spin_unlock(&base->lock);
 	return next;
 }
 
@@ -319,7 +333,7 @@ static void call_timer_fn(struct timer_base *base, struct timer_list *t)
 {
 	base->running = t;
 	base->running_thread = pthread_self();
-	pthread_mutex_unlock(&base->lock);
+	spin_unlock(&base->lock);
 
 	/* A virtual clock reads the timer's own expiry while it runs (never
 	 * backwards: a past-due timer runs at the current instant). */
@@ -327,9 +341,8 @@ static void call_timer_fn(struct timer_base *base, struct timer_list *t)
 		sl_clock_set(base->clock, t->expires);
 	t->function(t);
 
-	pthread_mutex_lock(&base->lock);
+	spin_lock(&base->lock);
 	base->running = NULL;
-	pthread_cond_broadcast(&base->sync_cond);
 }
 
 /*
@@ -344,16 +357,27 @@ int run_timers(struct timer_base *base, u64 now)
 	struct timer_list *t;
 	int n = 0;
 
-	pthread_mutex_lock(&base->lock);
+	if (__atomic_load_n(&base->next_hint, __ATOMIC_ACQUIRE) > now) {
+		/* Nothing due: no lock. (A timer armed concurrently for an
+		 * earlier time lowers the hint and kicks the softirq.) */
+		if (base->clock->is_virtual)
+			sl_clock_set(base->clock, now);
+		return 0;
+	}
+	spin_lock(&base->lock);
 	while ((t = __next_timer(base)) && t->expires <= now) {
 		detach_timer(base, t);
 		call_timer_fn(base, t);
 		n++;
 	}
+	/* t is the earliest timer left (or none): remember it unlocked. */
+	base->next_cached = t ? t->expires : UINT64_MAX;
+	base->next_valid = true;
+	__atomic_store_n(&base->next_hint, base->next_cached, __ATOMIC_RELEASE);
 	/* Nothing pending expires at or before now: the wheel may move. */
 	if (base->clk < now)
 		base->clk = now;
-	pthread_mutex_unlock(&base->lock);
+	spin_unlock(&base->lock);
 	if (base->clock->is_virtual)
 		sl_clock_set(base->clock, now);
 	return n;

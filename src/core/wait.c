@@ -1,36 +1,39 @@
 /*
  * Wait queues and sleeping threads.
  *
- * A wait_queue_head is a mutex-protected list of entries; __wake_up calls
+ * A wait_queue_head is a spinlock-protected list of entries; __wake_up calls
  * each entry's function with the poll mask that became true. A thread that
- * sleeps owns a struct sl_waiter (mutex + condition variable on
- * CLOCK_MONOTONIC + woken flag); its entry's function is
- * default_wake_function, which sets the flag and signals. The flag makes
- * a wakeup that arrives before the thread sleeps count: sl_waiter_sleep
+ * sleeps owns a struct sl_waiter (a futex word, see below); its entry's
+ * function is default_wake_function, which makes a wakeup pending. A
+ * wakeup that arrives before the thread sleeps counts: sl_waiter_sleep
  * returns at once and clears it.
  *
  * Entry functions run with the queue's lock held: they must not add or
  * remove entries of the same queue (they may take other locks).
  */
 #include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sl/wait.h"
 
 /* Initialise an empty wait queue. */
 void init_waitqueue_head(struct wait_queue_head *wq)
 {
-	pthread_mutex_init(&wq->lock, NULL);
+	spin_lock_init(&wq->lock);
 	INIT_LIST_HEAD(&wq->head);
 }
 
 /* Tear a wait queue down; it must be empty. */
 void destroy_waitqueue_head(struct wait_queue_head *wq)
 {
-	pthread_mutex_lock(&wq->lock);
+	spin_lock(&wq->lock);
 	SL_BUG_ON(!list_empty(&wq->head), "destroying a wait queue in use");
-	pthread_mutex_unlock(&wq->lock);
-	pthread_mutex_destroy(&wq->lock);
+	spin_unlock(&wq->lock);
 }
 
 /* An entry that wakes sleeper @w. */
@@ -54,18 +57,18 @@ void init_waitqueue_func_entry(struct wait_queue_entry *e, wait_queue_func_t f)
 /* Append @e to @wq. */
 void add_wait_queue(struct wait_queue_head *wq, struct wait_queue_entry *e)
 {
-	pthread_mutex_lock(&wq->lock);
+	spin_lock(&wq->lock);
 	list_add_tail(&e->entry, &wq->head);
-	pthread_mutex_unlock(&wq->lock);
+	spin_unlock(&wq->lock);
 }
 
 /* Remove @e from @wq; removing an entry not on a queue is harmless. */
 void remove_wait_queue(struct wait_queue_head *wq, struct wait_queue_entry *e)
 {
-	pthread_mutex_lock(&wq->lock);
+	spin_lock(&wq->lock);
 	if (e->entry.next && !list_empty(&e->entry))
 		list_del_init(&e->entry);
-	pthread_mutex_unlock(&wq->lock);
+	spin_unlock(&wq->lock);
 }
 
 /* Whether anybody waits on @wq (unlocked peek, as Linux's). */
@@ -82,14 +85,14 @@ void __wake_up(struct wait_queue_head *wq, unsigned int mode, void *key)
 {
 	struct list_head *pos, *n;
 
-	pthread_mutex_lock(&wq->lock);
+	spin_lock(&wq->lock);
 	list_for_each_safe(pos, n, &wq->head) {
 		struct wait_queue_entry *e =
 			list_entry(pos, struct wait_queue_entry, entry);
 
 		e->func(e, mode, key);
 	}
-	pthread_mutex_unlock(&wq->lock);
+	spin_unlock(&wq->lock);
 }
 
 /* Wake the entry's sleeper whatever the key: it re-checks its condition. */
@@ -100,57 +103,169 @@ int default_wake_function(struct wait_queue_entry *e, unsigned int mode,
 	return 1;
 }
 
-/* Initialise a sleeper: its condvar times out on CLOCK_MONOTONIC. */
+/*
+ * Sleepers. A waiter is one futex word: IDLE, WOKEN (a wakeup is pending)
+ * or SLEEPING (its thread is, or is about to be, in futex_wait). A wake
+ * makes the word WOKEN and enters the kernel only when the thread sleeps,
+ * so a wakeup that finds its thread busy-polling or not yet asleep costs
+ * one atomic exchange.
+ */
+enum { SL_WAITER_IDLE = 0, SL_WAITER_WOKEN = 1, SL_WAITER_SLEEPING = 2 };
+
 void sl_waiter_init(struct sl_waiter *w)
 {
-	pthread_condattr_t attr;
-
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	w->woken = false;
+	w->state = SL_WAITER_IDLE;
 }
 
-/* Release a sleeper's mutex and condition variable. */
 void sl_waiter_destroy(struct sl_waiter *w)
 {
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->mu);
+	(void)w;
 }
 
-/* Set the woken flag and signal the sleeper. Safe from any thread. */
+/* Make the wakeup pending and wake the sleeper. Safe from any thread. */
 void sl_waiter_wake(struct sl_waiter *w)
 {
-	pthread_mutex_lock(&w->mu);
-	w->woken = true;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->mu);
+	if (__atomic_exchange_n(&w->state, SL_WAITER_WOKEN, __ATOMIC_ACQ_REL) ==
+	    SL_WAITER_SLEEPING)
+		sl_futex_wake(&w->state, 1);
 }
 
-/*
- * Sleep until woken or until CLOCK_MONOTONIC reaches @abs_ns (0: no
- * deadline). Returns true when woken (and clears the flag).
- */
-bool sl_waiter_sleep(struct sl_waiter *w, u64 abs_ns)
+bool sl_waiter_take(struct sl_waiter *w)
+{
+	u32 c = SL_WAITER_WOKEN;
+
+	return __atomic_load_n(&w->state, __ATOMIC_RELAXED) == SL_WAITER_WOKEN &&
+	       __atomic_compare_exchange_n(&w->state, &c, SL_WAITER_IDLE, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* futex_wait while *@uaddr == @val, until CLOCK_MONOTONIC @abs_ns (0:
+ * forever). Returns on a wakeup, a changed word, a signal or the time. */
+static void sl_futex_wait_until(u32 *uaddr, u32 val, u64 abs_ns)
 {
 	struct timespec ts = {
 		.tv_sec = (time_t)(abs_ns / NSEC_PER_SEC),
 		.tv_nsec = (long)(abs_ns % NSEC_PER_SEC),
 	};
-	bool woken;
-	int rc = 0;
 
-	pthread_mutex_lock(&w->mu);
-	while (!w->woken && rc != ETIMEDOUT) {
-		if (abs_ns)
-			rc = pthread_cond_timedwait(&w->cond, &w->mu, &ts);
-		else
-			pthread_cond_wait(&w->cond, &w->mu);
+	syscall(SYS_futex, uaddr, FUTEX_WAIT_BITSET_PRIVATE, val,
+		abs_ns ? &ts : NULL, NULL, FUTEX_BITSET_MATCH_ANY);
+}
+
+static u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
+}
+
+/*
+ * Sleep until woken or until CLOCK_MONOTONIC reaches @abs_ns (0: no
+ * deadline). Returns true when woken (and clears the wakeup).
+ */
+bool sl_waiter_sleep(struct sl_waiter *w, u64 abs_ns)
+{
+	u32 c;
+
+	for (;;) {
+		if (sl_waiter_take(w))
+			return true;
+		c = SL_WAITER_IDLE;
+		if (!__atomic_compare_exchange_n(&w->state, &c, SL_WAITER_SLEEPING,
+						 false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE) &&
+		    c != SL_WAITER_SLEEPING)
+			continue;       /* woken meanwhile: take it */
+		if (abs_ns && mono_ns() >= abs_ns)
+			break;
+		sl_futex_wait_until(&w->state, SL_WAITER_SLEEPING, abs_ns);
+		if (abs_ns && mono_ns() >= abs_ns)
+			break;
 	}
-	woken = w->woken;
-	w->woken = false;
-	pthread_mutex_unlock(&w->mu);
+	/* Timed out: leave SLEEPING unless a wakeup won the race. */
+	c = SL_WAITER_SLEEPING;
+	if (__atomic_compare_exchange_n(&w->state, &c, SL_WAITER_IDLE, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return false;
+	return sl_waiter_take(w);
+}
+
+/*
+ * Busy polling before sleeping. A futex sleep and wakeup costs the woken
+ * thread a trip through the scheduler, and an idle virtual CPU tens of
+ * microseconds to come back; a request/response peer answers faster than
+ * that. So a thread about to sleep first spins, watching its waiter, for
+ * up to SL_BUSY_POLL_NS, but only while its recent waits (an average kept
+ * per thread) were short: a thread whose wakeups take long (an idle
+ * connection) sleeps at once and costs no CPU.
+ */
+#define SL_BUSY_POLL_NS (50 * NSEC_PER_USEC)
+
+static __thread u64 busy_avg_ns = SL_BUSY_POLL_NS;  /* recent wait length */
+static u64 busy_poll_ns = UINT64_MAX;               /* UINT64_MAX: unread */
+
+/* SOCKLINE_BUSY_POLL_US overrides the spin budget (0: never spin). */
+static u64 busy_poll_budget(void)
+{
+	u64 v = __atomic_load_n(&busy_poll_ns, __ATOMIC_RELAXED);
+	const char *env;
+
+	if (v != UINT64_MAX)
+		return v;
+	env = getenv("SOCKLINE_BUSY_POLL_US");
+	v = env ? strtoull(env, NULL, 10) * NSEC_PER_USEC : SL_BUSY_POLL_NS;
+	__atomic_store_n(&busy_poll_ns, v, __ATOMIC_RELAXED);
+	return v;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns)
+{
+	u64 start = mono_ns(), now = start, waited, limit;
+	bool woken;
+	int i;
+
+	u64 budget = busy_poll_budget();
+
+	if (budget && busy_avg_ns <= budget) {
+		limit = start + budget;
+		if (abs_ns && abs_ns < limit)
+			limit = abs_ns;
+		while (now < limit) {
+			for (i = 0; i < 64; i++) {
+				if (__atomic_load_n(&w->state, __ATOMIC_RELAXED) ==
+				    SL_WAITER_WOKEN)
+					break;
+				cpu_relax();
+			}
+			if (sl_waiter_take(w)) {
+				woken = true;
+				now = mono_ns();
+				goto out;
+			}
+			/* The thread that will wake us may be waiting for
+			 * this very CPU: let it run (returns at once when
+			 * nothing else is runnable here). */
+			sched_yield();
+			now = mono_ns();
+		}
+	}
+	woken = sl_waiter_sleep(w, abs_ns);
+	now = mono_ns();
+out:
+	/* EWMA (1/4) of how long waits last; a timeout counts as long. */
+	waited = woken ? now - start : 4 * budget;
+	if (waited > 4 * budget)
+		waited = 4 * budget;
+	busy_avg_ns = (3 * busy_avg_ns + waited) / 4;
 	return woken;
 }

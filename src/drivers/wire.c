@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "sockline/sockline.h"
+#include "sl/spinlock.h"
 #include "sl/net_namespace.h"
 #include "sl/netdevice.h"
 #include "sl/pernet.h"
@@ -52,7 +53,7 @@ struct wire_end {
 };
 
 struct sl_wire {
-	pthread_mutex_t lock;
+	spinlock_t lock;
 	u32 refcnt;                    /* one per attached end */
 	bool gso;
 	struct wire_end end[2];
@@ -134,10 +135,10 @@ static void wire_timer_fn(struct timer_list *t)
 	struct wire_end *e = from_timer(e, t, timer);
 	struct sl_wire *w = e->wire;
 
-	pthread_mutex_lock(&w->lock);
+	spin_lock(&w->lock);
 	if (e->dev)
 		wire_deliver_due(e, net_now(e->net));
-	pthread_mutex_unlock(&w->lock);
+	spin_unlock(&w->lock);
 }
 
 /* Insert by delivery time, after frames due at the same instant (FIFO). */
@@ -298,22 +299,22 @@ static netdev_tx_t wire_xmit(struct sk_buff *skb, struct net_device *dev)
 	u64 now, at;
 
 	skb_trace(skb);
-	pthread_mutex_lock(&w->lock);
+	spin_lock(&w->lock);
 	if (!peer->dev) {
-		pthread_mutex_unlock(&w->lock);
+		spin_unlock(&w->lock);
 		wire_tx_drop(dev, skb, SKB_DROP_REASON_DEV_READY);
 		return NETDEV_TX_OK;
 	}
 	now = net_now(peer->net);
 	if (skb_queue_len(&peer->delayq) + skb_queue_len(&peer->rx_ring) >=
 	    wire_queue_limit(&e->imp)) {
-		pthread_mutex_unlock(&w->lock);
+		spin_unlock(&w->lock);
 		wire_tx_drop(dev, skb, SKB_DROP_REASON_FULL_RING);
 		return NETDEV_TX_OK;
 	}
 	if (!wire_impaired(&e->imp)) {
 		wire_enqueue(peer, skb, now, now);
-		pthread_mutex_unlock(&w->lock);
+		spin_unlock(&w->lock);
 		return NETDEV_TX_OK;
 	}
 
@@ -323,7 +324,7 @@ static netdev_tx_t wire_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (wire_chance(e, e->imp.loss))
 		copies--;
 	if (copies == 0) {
-		pthread_mutex_unlock(&w->lock);
+		spin_unlock(&w->lock);
 		kfree_skb_reason(skb, SKB_DROP_REASON_WIRE_LOSS);
 		return NETDEV_TX_OK;
 	}
@@ -344,7 +345,7 @@ static netdev_tx_t wire_xmit(struct sk_buff *skb, struct net_device *dev)
 		at = wire_schedule(e, peer, dup, now);
 		wire_enqueue(peer, dup, at, now);
 	}
-	pthread_mutex_unlock(&w->lock);
+	spin_unlock(&w->lock);
 	return NETDEV_TX_OK;
 }
 
@@ -353,7 +354,6 @@ static netdev_tx_t wire_xmit(struct sk_buff *skb, struct net_device *dev)
 static void wire_put(struct sl_wire *w)
 {
 	if (__atomic_sub_fetch(&w->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
-		pthread_mutex_destroy(&w->lock);
 		free(w);
 	}
 }
@@ -367,16 +367,16 @@ static void wire_end_detach(struct wire_end *e)
 {
 	struct sl_wire *w = e->wire;
 
-	pthread_mutex_lock(&w->lock);
+	spin_lock(&w->lock);
 	e->dev = NULL;
-	pthread_mutex_unlock(&w->lock);
+	spin_unlock(&w->lock);
 	del_timer_sync(&e->timer);
 	netif_napi_del(&e->napi);
-	pthread_mutex_lock(&w->lock);
+	spin_lock(&w->lock);
 	while (!skb_queue_empty(&e->delayq))
 		kfree_skb_reason(__skb_dequeue(&e->delayq),
 				 SKB_DROP_REASON_DEV_READY);
-	pthread_mutex_unlock(&w->lock);
+	spin_unlock(&w->lock);
 	skb_queue_purge(&e->rx_ring);
 	wire_put(w);
 }
@@ -463,7 +463,7 @@ SL_EXPORT int sl_wire_create(sl_net_t *a, sl_net_t *b,
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return sl_err(-ENOMEM);
-	pthread_mutex_init(&w->lock, NULL);
+	spin_lock_init(&w->lock);
 	w->refcnt = 2;
 	w->gso = cfg->gso;
 	dev[0] = wire_dev_alloc(w, 0, a, cfg->name_a, cfg);
@@ -528,9 +528,9 @@ found:
 		err = -EINVAL;
 	} else {
 		e = wire_end_of(dev);
-		pthread_mutex_lock(&e->wire->lock);
+		spin_lock(&e->wire->lock);
 		e->imp = *imp;
-		pthread_mutex_unlock(&e->wire->lock);
+		spin_unlock(&e->wire->lock);
 	}
 	pthread_mutex_unlock(&net->dev_lock);
 	return err ? sl_err(err) : 0;

@@ -47,7 +47,7 @@
  * inet_(un)register_protosw), read by every socket(2).
  */
 static struct list_head inetsw[INET_SOCK_MAX];
-static pthread_rwlock_t inetsw_lock = PTHREAD_RWLOCK_INITIALIZER;
+static rwlock_t inetsw_lock = RWLOCK_UNLOCKED;
 static pthread_once_t inetsw_once = PTHREAD_ONCE_INIT;
 
 static void inetsw_init_lists(void)
@@ -72,7 +72,7 @@ void inet_register_protosw(struct inet_protosw *p)
 	pthread_once(&inetsw_once, inetsw_init_lists);
 	if (p->type >= INET_SOCK_MAX)
 		return;
-	pthread_rwlock_wrlock(&inetsw_lock);
+	write_lock(&inetsw_lock);
 	last_perm = &inetsw[p->type];
 	list_for_each(lh, &inetsw[p->type]) {
 		answer = list_entry(lh, struct inet_protosw, list);
@@ -85,7 +85,7 @@ void inet_register_protosw(struct inet_protosw *p)
 	}
 	list_add(&p->list, last_perm);
 out:
-	pthread_rwlock_unlock(&inetsw_lock);
+	rwlock_unlock(&inetsw_lock);
 }
 
 /**
@@ -95,9 +95,9 @@ void inet_unregister_protosw(struct inet_protosw *p)
 {
 	if (p->flags & INET_PROTOSW_PERMANENT)
 		return;
-	pthread_rwlock_wrlock(&inetsw_lock);
+	write_lock(&inetsw_lock);
 	list_del(&p->list);
-	pthread_rwlock_unlock(&inetsw_lock);
+	rwlock_unlock(&inetsw_lock);
 }
 
 /*
@@ -112,7 +112,7 @@ static int inetsw_lookup(int type, int *protocol, struct inet_protosw *out)
 	struct inet_protosw *answer;
 	int err = -ESOCKTNOSUPPORT;
 
-	pthread_rwlock_rdlock(&inetsw_lock);
+	read_lock(&inetsw_lock);
 	list_for_each_entry(answer, &inetsw[type], list) {
 		err = 0;
 		/* Check the non-wild match. */
@@ -132,7 +132,7 @@ static int inetsw_lookup(int type, int *protocol, struct inet_protosw *out)
 	}
 	if (!err)
 		*out = *answer;
-	pthread_rwlock_unlock(&inetsw_lock);
+	rwlock_unlock(&inetsw_lock);
 	return err;
 }
 

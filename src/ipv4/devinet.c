@@ -179,13 +179,13 @@ static void fib_add_dev_addrs(struct net *net, struct net_device *dev)
 	bool sec[16];
 	int n = 0, i;
 
-	pthread_rwlock_rdlock(&net->ipv4.fib_lock);
+	read_lock(&net->ipv4.fib_lock);
 	for (ifa = dev->ip_ptr ? dev->ip_ptr->ifa_list : NULL; ifa && n < 16;
 	     ifa = ifa->ifa_next) {
 		copy[n] = *ifa;
 		sec[n++] = ifa_is_secondary(ifa);
 	}
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 	for (i = 0; i < n; i++)
 		fib_add_ifaddr(net, &copy[i], sec[i]);
 }
@@ -224,7 +224,7 @@ int inet_addr_add(struct net_device *dev, __be32 addr, int prefix_len)
 	ifa->ifa_scope = ipv4_is_loopback(addr) ? RT_SCOPE_HOST :
 						  RT_SCOPE_UNIVERSE;
 
-	pthread_rwlock_wrlock(&net->ipv4.fib_lock);
+	write_lock(&net->ipv4.fib_lock);
 	err = -ENOMEM;
 	idev = inetdev_init(net_fib(net), dev);
 	if (!idev)
@@ -239,7 +239,7 @@ int inet_addr_add(struct net_device *dev, __be32 addr, int prefix_len)
 	copy = *ifa; /* for the routes, added without the lock */
 	err = 0;
 out_unlock:
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 	if (err) {
 		free(ifa);
 		return err;
@@ -282,7 +282,7 @@ int inet_addr_del(struct net_device *dev, __be32 addr, int prefix_len)
 	net = dev_net(dev);
 	if (!net_fib(net))
 		return -ENODEV;
-	pthread_rwlock_wrlock(&net->ipv4.fib_lock);
+	write_lock(&net->ipv4.fib_lock);
 	for (pp = dev->ip_ptr ? &dev->ip_ptr->ifa_list : NULL; pp && *pp;
 	     pp = &(*pp)->ifa_next) {
 		if ((*pp)->ifa_local == addr &&
@@ -296,14 +296,14 @@ int inet_addr_del(struct net_device *dev, __be32 addr, int prefix_len)
 		subnet_left = dev_has_subnet(dev->ip_ptr, ifa);
 		dev_left = dev->ip_ptr->ifa_list != NULL;
 	}
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 	if (!ifa)
 		return -EADDRNOTAVAIL;
 
 	/* Routes carry the old address as source: rebuild them. */
 	fib_del_ifaddr(net, ifa, false, dev_left);
 	if (subnet_left && netif_running(dev)) {
-		pthread_rwlock_rdlock(&net->ipv4.fib_lock);
+		read_lock(&net->ipv4.fib_lock);
 		for (pp = &dev->ip_ptr->ifa_list; *pp; pp = &(*pp)->ifa_next) {
 			if ((*pp)->ifa_mask == ifa->ifa_mask &&
 			    inet_ifa_match(ifa->ifa_address, *pp)) {
@@ -312,7 +312,7 @@ int inet_addr_del(struct net_device *dev, __be32 addr, int prefix_len)
 				break;
 			}
 		}
-		pthread_rwlock_unlock(&net->ipv4.fib_lock);
+		rwlock_unlock(&net->ipv4.fib_lock);
 		if (have_promote)
 			fib_add_ifaddr(net, &promote, false);
 	}
@@ -345,12 +345,12 @@ struct net_device *ip_dev_find(struct net *net, __be32 addr)
 
 	if (!ft)
 		return NULL;
-	pthread_rwlock_rdlock(&net->ipv4.fib_lock);
+	read_lock(&net->ipv4.fib_lock);
 	list_for_each_entry(node, &ft->in_devs, list)
 		for (ifa = node->idev.ifa_list; ifa; ifa = ifa->ifa_next)
 			if (ifa->ifa_local == addr && !dev)
 				dev = node->idev.dev;
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 	if (dev || !ipv4_is_loopback(addr))
 		return dev;
 	rt = ip_route_output_key(net, &fl4);
@@ -413,9 +413,9 @@ __be32 inet_select_addr(const struct net_device *dev, __be32 dst, int scope)
 
 	if (!net_fib(net))
 		return 0;
-	pthread_rwlock_rdlock(&net->ipv4.fib_lock);
+	read_lock(&net->ipv4.fib_lock);
 	addr = __inet_select_addr(net_fib(net), dev, dst, scope);
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 	return addr;
 }
 
@@ -430,7 +430,7 @@ bool inet_addr_is_broadcast(const struct net_device *dev, __be32 addr)
 		return true;
 	if (!net_fib(net))
 		return false;
-	pthread_rwlock_rdlock(&net->ipv4.fib_lock);
+	read_lock(&net->ipv4.fib_lock);
 	for (ifa = dev->ip_ptr ? dev->ip_ptr->ifa_list : NULL; ifa && !ret;
 	     ifa = ifa->ifa_next) {
 		if (ifa->ifa_broadcast == addr)
@@ -439,7 +439,7 @@ bool inet_addr_is_broadcast(const struct net_device *dev, __be32 addr)
 			 addr == ((ifa->ifa_local & ifa->ifa_mask) | ~ifa->ifa_mask))
 			ret = true;
 	}
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 	return ret;
 }
 
@@ -450,11 +450,11 @@ static bool dev_has_addr(struct net *net, struct net_device *dev, __be32 addr)
 	const struct in_ifaddr *ifa;
 	bool ret = false;
 
-	pthread_rwlock_rdlock(&net->ipv4.fib_lock);
+	read_lock(&net->ipv4.fib_lock);
 	for (ifa = dev->ip_ptr ? dev->ip_ptr->ifa_list : NULL; ifa;
 	     ifa = ifa->ifa_next)
 		ret |= ifa->ifa_local == addr;
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 	return ret;
 }
 
@@ -473,10 +473,10 @@ static void inetdev_up(struct net *net, struct net_device *dev)
 static void inetdev_unregister(struct net *net, struct net_device *dev)
 {
 	fib_flush_dev(net, dev);
-	pthread_rwlock_wrlock(&net->ipv4.fib_lock);
+	write_lock(&net->ipv4.fib_lock);
 	if (dev->ip_ptr)
 		inetdev_destroy(dev->ip_ptr);
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 }
 
 static int inetdev_event(struct notifier_block *nb, unsigned long event,

@@ -11,9 +11,10 @@
  *  - accept: inet_csk_reqsk_queue_add (child ready) -> inet_csk_accept;
  *  - children: inet_csk_clone_lock; the end of a sock:
  *    inet_csk_destroy_sock;
- *  - the xmit timers: inet_csk_reset_xmit_timer & co. As Linux's
- *    sk_reset_timer, an armed timer holds a reference on the socket: a
- *    timer handler ends with sock_put(sk).
+ *  - the timer events (xmit, delayed ACK, keepalive) multiplexed on
+ *    sk_timer: inet_csk_reset_xmit_timer & co. As Linux's
+ *    sk_reset_timer, the armed timer holds a reference on the socket: its
+ *    handler ends with sock_put(sk).
  *
  * Request sock references: one for ehash membership, one while rsk_timer
  * is armed, one for the accept queue (the lookup reference of the ACK
@@ -231,16 +232,25 @@ struct request_sock *reqsk_alloc(struct sock *listener)
 	return req;
 }
 
-/* Drop a reference; the last frees the request and its listener ref. */
-void reqsk_put(struct request_sock *req)
+/* Drop @n references at once; the last frees the request and its
+ * listener ref. (One subtraction: gcc -O3 cannot tell that a first
+ * reqsk_put of two leaves the request alive, and warns.) */
+static void reqsk_put_n(struct request_sock *req, u32 n)
 {
-	if (__atomic_sub_fetch(&req->__req_common.skc_refcnt, 1, __ATOMIC_ACQ_REL))
+	if (!n ||
+	    __atomic_sub_fetch(&req->__req_common.skc_refcnt, n, __ATOMIC_ACQ_REL))
 		return;
 	SL_BUG_ON(req->rsk_timer.base && timer_pending(&req->rsk_timer),
 		  "request sock freed with its timer armed");
 	if (req->rsk_listener)
 		sock_put(req->rsk_listener);
 	free(req);
+}
+
+/* Drop a reference; the last frees the request and its listener ref. */
+void reqsk_put(struct request_sock *req)
+{
+	reqsk_put_n(req, 1);
 }
 
 /* SYN-ACK timeout of the next retransmission: 1 s doubled per timeout,
@@ -283,12 +293,12 @@ static bool reqsk_queue_unlink(struct request_sock *req)
 	struct inet_ehash_bucket *head = inet_ehash_bucket(h, sk->sk_hash);
 	bool found = false;
 
-	pthread_rwlock_wrlock(&head->lock);
+	write_lock(&head->lock);
 	if (sk_hashed(sk)) {
 		hlist_del_init(&sk->sk_node);
 		found = true;
 	}
-	pthread_rwlock_unlock(&head->lock);
+	rwlock_unlock(&head->lock);
 	if (found)
 		__atomic_fetch_sub(&h->ehash_count, 1, __ATOMIC_RELAXED);
 	return found;
@@ -309,13 +319,15 @@ static bool __inet_csk_reqsk_queue_drop(struct sock *sk,
 					bool from_timer)
 {
 	bool unlinked = reqsk_queue_unlink(req);
+	u32 puts = 0;
 
 	if (!from_timer && del_timer_sync(&req->rsk_timer))
-		reqsk_put(req);
+		puts++;                 /* the timer's reference */
 	if (unlinked) {
-		reqsk_queue_removed(&inet_csk(sk)->icsk_accept_queue, req);
-		reqsk_put(req);
+		reqsk_queue_removed(inet_csk(sk)->icsk_accept_queue, req);
+		puts++;                 /* the hash's reference */
 	}
+	reqsk_put_n(req, puts);
 	return unlinked;
 }
 
@@ -346,7 +358,7 @@ static void reqsk_timer_handler(struct timer_list *t)
 	struct request_sock *req = from_timer(req, t, rsk_timer);
 	struct sock *sk_listener = req->rsk_listener;
 	struct inet_connection_sock *icsk = inet_csk(sk_listener);
-	struct request_sock_queue *queue = &icsk->icsk_accept_queue;
+	struct request_sock_queue *queue = icsk->icsk_accept_queue;
 	struct net *net = sock_net(sk_listener);
 	int max_syn_ack_retries, qlen, expire;
 
@@ -389,7 +401,7 @@ drop:
 bool inet_csk_reqsk_queue_hash_add(struct sock *sk, struct request_sock *req,
 				   u64 timeout)
 {
-	struct request_sock_queue *q = &inet_csk(sk)->icsk_accept_queue;
+	struct request_sock_queue *q = inet_csk(sk)->icsk_accept_queue;
 
 	timer_setup(&req->rsk_timer, reqsk_timer_handler, sock_net(sk)->timers);
 	if (inet_ehash_insert((struct sock *)req, NULL))
@@ -425,7 +437,7 @@ static void inet_child_forget(struct sock *sk, struct request_sock *req,
 struct sock *inet_csk_reqsk_queue_add(struct sock *sk, struct request_sock *req,
 				      struct sock *child)
 {
-	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
+	struct request_sock_queue *queue = inet_csk(sk)->icsk_accept_queue;
 
 	rskq_lock(queue);
 	if (sk->sk_state != TCP_LISTEN) {
@@ -477,7 +489,7 @@ static bool reqsk_queue_empty(const struct request_sock_queue *q)
  */
 struct sock *inet_csk_accept(struct sock *sk, int flags, int *err, bool kern)
 {
-	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
+	struct request_sock_queue *queue = inet_csk(sk)->icsk_accept_queue;
 	struct request_sock *req = NULL;
 	struct sock *newsk = NULL;
 	int error;
@@ -535,9 +547,21 @@ int inet_csk_listen_start(struct sock *sk)
 	struct inet_sock *inet = inet_sk(sk);
 	int err;
 
-	memset(&icsk->icsk_accept_queue, 0, sizeof(icsk->icsk_accept_queue));
+	/* The accept queue only listeners need: out of line (issue 3),
+	 * freed with the sock (tcp_sock_destruct), since request socks may
+	 * still reach it after close. */
+	if (!icsk->icsk_accept_queue) {
+		icsk->icsk_accept_queue = calloc(1, sizeof(*icsk->icsk_accept_queue));
+		if (!icsk->icsk_accept_queue)
+			return -ENOMEM;
+	} else {
+		memset(icsk->icsk_accept_queue, 0,
+		       sizeof(*icsk->icsk_accept_queue));
+	}
 	sk->sk_ack_backlog = 0;
 	memset(&icsk->icsk_ack, 0, sizeof(icsk->icsk_ack));
+	/* A listener never has data in transit. */
+	tcp_xfer_put_idle(sk);
 	/* There is race window here: we announce ourselves listening, but
 	 * this transition is still not validated by get_port(). It is OK,
 	 * because this socket enters to hash table only after validation is
@@ -562,7 +586,7 @@ static struct request_sock *inet_csk_next_req(struct inet_hashinfo *h,
 	struct request_sock *req = NULL;
 	struct sock *s;
 
-	pthread_rwlock_rdlock(&h->ehash[bucket].lock);
+	read_lock(&h->ehash[bucket].lock);
 	hlist_for_each_entry(s, &h->ehash[bucket].chain, sk_node) {
 		if (s->sk_state == TCP_NEW_SYN_RECV &&
 		    (!sk || ((struct request_sock *)s)->rsk_listener == sk)) {
@@ -571,7 +595,7 @@ static struct request_sock *inet_csk_next_req(struct inet_hashinfo *h,
 			break;
 		}
 	}
-	pthread_rwlock_unlock(&h->ehash[bucket].lock);
+	rwlock_unlock(&h->ehash[bucket].lock);
 	return req;
 }
 
@@ -597,7 +621,7 @@ void inet_csk_reqsk_purge(struct inet_hashinfo *h, struct sock *sk)
  */
 void inet_csk_listen_stop(struct sock *sk)
 {
-	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
+	struct request_sock_queue *queue = inet_csk(sk)->icsk_accept_queue;
 	struct request_sock *req;
 	struct sock *child;
 
@@ -625,17 +649,15 @@ static void inet_csk_clone_reset(struct sock *newsk, struct net *net)
 	newsk->sk_refcnt = 2;   /* ours and the one the caller passes on */
 	newsk->sk_lock.slock = 0;
 	newsk->sk_lock.owned = 0;
-	init_waitqueue_head(&newsk->sk_lock.wq);
 	memset(&newsk->sk_backlog, 0, sizeof(newsk->sk_backlog));
 	INIT_HLIST_NODE(&newsk->sk_node);
 	INIT_HLIST_NODE(&newsk->sk_bind_node);
 	skb_queue_head_init(&newsk->sk_receive_queue);
 	skb_queue_head_init(&newsk->sk_write_queue);
-	skb_queue_head_init(&newsk->sk_error_queue);
+	newsk->sk_error_queue = NULL;     /* the listener's, if any */
 	newsk->sk_rmem_alloc = 0;
 	newsk->sk_wmem_alloc = 0;
 	newsk->sk_wmem_queued = 0;
-	newsk->sk_forward_alloc = 0;
 	newsk->sk_drops = 0;
 	newsk->sk_err = 0;
 	newsk->sk_err_soft = 0;
@@ -649,11 +671,10 @@ static void inet_csk_clone_reset(struct sock *newsk, struct net *net)
 	sock_reset_flag(newsk, SOCK_DONE);
 	timer_setup(&newsk->sk_timer, NULL, net->timers);
 
-	memset(&newicsk->icsk_accept_queue, 0, sizeof(newicsk->icsk_accept_queue));
+	newicsk->icsk_accept_queue = NULL;   /* the listener's */
 	newicsk->icsk_bind_hash = NULL;
-	timer_setup(&newicsk->icsk_retransmit_timer, NULL, net->timers);
-	timer_setup(&newicsk->icsk_delack_timer, NULL, net->timers);
 	newicsk->icsk_pending = 0;
+	newicsk->icsk_ev_armed = 0;
 	newicsk->icsk_retransmits = 0;
 	newicsk->icsk_backoff = 0;
 	newicsk->icsk_probes_out = 0;
@@ -663,11 +684,9 @@ static void inet_csk_clone_reset(struct sock *newsk, struct net *net)
 	memset(newicsk->icsk_ca_priv, 0, sizeof(newicsk->icsk_ca_priv));
 	memset(&newicsk->icsk_ack, 0, sizeof(newicsk->icsk_ack));
 
-	skb_queue_head_init(&newtp->tcp_rtx_queue);
-	skb_queue_head_init(&newtp->out_of_order_queue);
-	newtp->ooo_last_skb = NULL;
-	newtp->highest_sack = NULL;
-	newtp->retransmit_skb_hint = NULL;
+	tcp_xfer_init(newtp);   /* nothing in transit yet (the listener's
+				 * pointer must not be shared) */
+	tcp_ext_clone(newsk);   /* a copy of the listener's options */
 	newtp->tsq_flags = 0;
 }
 
@@ -714,46 +733,199 @@ void inet_csk_destroy_sock(struct sock *sk)
 	SL_BUG_ON(sk_hashed(sk), "destroying a hashed sock");
 	sk->sk_prot->destroy(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
-	skb_queue_purge(&sk->sk_error_queue);
+	sk_error_queue_purge(sk);
 	sock_put(sk);
 }
 
 /* --- xmit timers --------------------------------------------------------------------- */
 
-/* Linux's sk_reset_timer / sk_stop_timer: an armed timer holds a
- * reference on the sock, its handler drops it. */
-static void sk_reset_timer(struct sock *sk, struct timer_list *t, u64 expires)
+/*
+ * One timer per socket, sk_timer, carries every connection timer event:
+ *  - ICSK_EV_XMIT: the event icsk_pending names (RTO, probe0, TLP, RACK
+ *    reordering) at icsk_timeout; Linux already multiplexes these four on
+ *    icsk_retransmit_timer;
+ *  - ICSK_EV_DACK: the delayed ACK at icsk_ack.timeout;
+ *  - ICSK_EV_KEEPALIVE: keepalive or an orphan's FIN_WAIT2 lifetime at
+ *    icsk_ka_timeout (Linux's sk_timer).
+ * Linux gives each of the three a timer_list; folding them into one saves
+ * two per socket (issue 3: memory per idle connection). Bit ev of
+ * icsk_ev_armed says event ev is armed, as timer_pending would for its own
+ * timer: set when armed, cleared when it is stopped or fires. sk_timer is
+ * armed for the earliest armed event; tcp_timer fires the due events in
+ * (deadline, arming order) order, as three timers would, and re-arms for
+ * the rest. As Linux's sk_reset_timer, the armed timer holds a reference
+ * on the socket, dropped by its handler.
+ *
+ * The socket's owner (or softirq under bh_lock_sock) arms and stops
+ * events, while the timer handler, finding the socket owned, clears the
+ * bits of the events it defers: the bits change atomically, and
+ * inet_csk_timer_sync computes and arms under ICSK_EV_LOCK so that the
+ * last sync to run sees every event armed before it.
+ */
+#define ICSK_EV_LOCK 0x80       /* in icsk_ev_armed: a sync is running */
+/* A timer due within this is left to fire early rather than moved. */
+#define INET_CSK_LAZY_NS (2 * NSEC_PER_SEC)
+
+static void icsk_ev_lock(struct inet_connection_sock *icsk)
 {
+	unsigned int spins = 0;
+
+	while (__atomic_fetch_or(&icsk->icsk_ev_armed, ICSK_EV_LOCK,
+				 __ATOMIC_ACQUIRE) & ICSK_EV_LOCK)
+		if (++spins > 64)
+			sched_yield();
+}
+
+static void icsk_ev_unlock(struct inet_connection_sock *icsk)
+{
+	__atomic_fetch_and(&icsk->icsk_ev_armed, (u8)~ICSK_EV_LOCK,
+			   __ATOMIC_RELEASE);
+}
+
+/* Is event @ev (ICSK_EV_*) armed? */
+bool inet_csk_ev_pending(const struct sock *sk, int ev)
+{
+	return READ_ONCE(inet_csk(sk)->icsk_ev_armed) & (1u << ev);
+}
+
+/* Deadline of event @ev (ns on the stack clock), armed or not. */
+u64 inet_csk_ev_deadline(const struct sock *sk, int ev)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+
+	switch (ev) {
+	case ICSK_EV_XMIT:
+		return icsk->icsk_timeout;
+	case ICSK_EV_DACK:
+		return icsk->icsk_ack.timeout;
+	default:
+		return icsk->icsk_ka_timeout;
+	}
+}
+
+/**
+ * inet_csk_next_event - the armed event that fires first (ICSK_EV_*), or
+ * -1: earliest deadline, then earliest armed. With @due, only events
+ * whose deadline is <= @now.
+ */
+int inet_csk_next_event(const struct sock *sk, u64 now, bool due)
+{
+	const u8 *order = inet_csk(sk)->icsk_ev_order;
+	u64 best_d = 0, d;
+	int best = -1, ev;
+
+	for (ev = 0; ev < ICSK_EV_MAX; ev++) {
+		if (!inet_csk_ev_pending(sk, ev))
+			continue;
+		d = inet_csk_ev_deadline(sk, ev);
+		if (due && d > now)
+			continue;
+		if (best < 0 || d < best_d ||
+		    (d == best_d && order[ev] < order[best])) {
+			best = ev;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+/**
+ * inet_csk_timer_sync - arm sk_timer for the earliest armed event, or
+ * stop it (dropping its reference) when none is armed. @ev is the event
+ * just (re)armed, -1 if none: like a separate timer given to mod_timer,
+ * it takes a fresh place in the stack's arming order.
+ */
+static void __inet_csk_timer_sync(struct sock *sk, int ev, bool lazy)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct timer_list *t = &sk->sk_timer;
+	int next, put = 0;
+	u64 when;
+
 	/* No handler installed (tcp_init_xmit_timers): nothing to run. */
 	if (!t->base || !t->function)
 		return;
-	if (!mod_timer(t, expires))
-		sock_hold(sk);
-}
-
-static void sk_stop_timer(struct sock *sk, struct timer_list *t)
-{
-	if (t->base && del_timer(t))
+	icsk_ev_lock(icsk);
+	next = inet_csk_next_event(sk, 0, false);
+	when = next < 0 ? UINT64_MAX : inet_csk_ev_deadline(sk, next);
+	/*
+	 * Lazy: a pending timer due soon and no later than needed is left
+	 * alone, as Linux leaves a cleared delayed-ACK timer to expire: its
+	 * handler finds nothing due and re-arms for what is left. A data
+	 * flow re-arms the retransmit timer later and stops it on every
+	 * ACK; this saves the wheel two updates per segment.
+	 */
+	if (lazy && timer_pending(t) && t->expires < when &&
+	    t->expires <= net_now(sock_net(sk)) + INET_CSK_LAZY_NS) {
+		icsk_ev_unlock(icsk);
+		return;
+	}
+	if (next < 0) {
+		put = del_timer(t);
+	} else {
+		if (!timer_pending(t) || t->expires != when ||
+		    (ev >= 0 && inet_csk_ev_deadline(sk, ev) == when))
+			if (!mod_timer(t, when))
+				sock_hold(sk);
+	}
+	icsk_ev_unlock(icsk);
+	if (put)
 		sock_put(sk);
 }
 
-/* Give the three timers their handlers (tcp_init_xmit_timers). */
-void inet_csk_init_xmit_timers(struct sock *sk,
-			       void (*retransmit_handler)(struct timer_list *),
-			       void (*delack_handler)(struct timer_list *),
-			       void (*keepalive_handler)(struct timer_list *))
+void inet_csk_timer_sync(struct sock *sk, int ev)
+{
+	__inet_csk_timer_sync(sk, ev, false);
+}
+
+/**
+ * inet_csk_ev_arm - arm event @ev for the deadline the caller stored
+ * (icsk_timeout, icsk_ack.timeout or icsk_ka_timeout). It becomes the
+ * last in arming order (icsk_ev_order is a permutation, latest highest).
+ */
+void inet_csk_ev_arm(struct sock *sk, int ev)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
-	struct timer_base *base = sock_net(sk)->timers;
+	u8 *order = icsk->icsk_ev_order;
+	int e;
 
-	timer_setup(&icsk->icsk_retransmit_timer, retransmit_handler, base);
-	timer_setup(&icsk->icsk_delack_timer, delack_handler, base);
-	timer_setup(&sk->sk_timer, keepalive_handler, base);
+	for (e = 0; e < ICSK_EV_MAX; e++)
+		if (order[e] > order[ev])
+			order[e]--;
+	order[ev] = ICSK_EV_MAX - 1;
+	__atomic_fetch_or(&icsk->icsk_ev_armed, (u8)(1u << ev),
+			  __ATOMIC_RELEASE);
+	__inet_csk_timer_sync(sk, ev, true);
+}
+
+/* Stop event @ev (re-arming sk_timer for the others). */
+void inet_csk_ev_stop(struct sock *sk, int ev)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+
+	if (!inet_csk_ev_pending(sk, ev))
+		return;
+	__atomic_fetch_and(&icsk->icsk_ev_armed, (u8)~(1u << ev),
+			   __ATOMIC_RELEASE);
+	__inet_csk_timer_sync(sk, -1, true);
+}
+
+/* Give sk_timer its handler (tcp_init_xmit_timers); no event armed. */
+void inet_csk_init_xmit_timers(struct sock *sk,
+			       void (*handler)(struct timer_list *))
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	int ev;
+
+	timer_setup(&sk->sk_timer, handler, sock_net(sk)->timers);
+	for (ev = 0; ev < ICSK_EV_MAX; ev++)
+		icsk->icsk_ev_order[ev] = (u8)ev;
+	icsk->icsk_ev_armed = 0;
 	icsk->icsk_pending = 0;
 	icsk->icsk_ack.pending = 0;
 }
 
-/* Stop every xmit timer (and drop the references they held). */
+/* Stop every timer event (and drop the reference the timer held). */
 void inet_csk_clear_xmit_timers(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
@@ -761,9 +933,25 @@ void inet_csk_clear_xmit_timers(struct sock *sk)
 	icsk->icsk_pending = 0;
 	icsk->icsk_ack.pending = 0;
 	icsk->icsk_ack.retry = 0;
-	sk_stop_timer(sk, &icsk->icsk_retransmit_timer);
-	sk_stop_timer(sk, &icsk->icsk_delack_timer);
-	sk_stop_timer(sk, &sk->sk_timer);
+	__atomic_fetch_and(&icsk->icsk_ev_armed, (u8)ICSK_EV_LOCK,
+			   __ATOMIC_RELEASE);
+	inet_csk_timer_sync(sk, -1);
+}
+
+/**
+ * inet_csk_reset_keepalive_timer - arm the keepalive event @len_ns from
+ * now (keepalive, or an orphan's FIN_WAIT2 lifetime).
+ */
+void inet_csk_reset_keepalive_timer(struct sock *sk, u64 len_ns)
+{
+	inet_csk(sk)->icsk_ka_timeout = net_now(sock_net(sk)) + len_ns;
+	inet_csk_ev_arm(sk, ICSK_EV_KEEPALIVE);
+}
+
+/* Stop the keepalive event. */
+void inet_csk_delete_keepalive_timer(struct sock *sk)
+{
+	inet_csk_ev_stop(sk, ICSK_EV_KEEPALIVE);
 }
 
 /**
@@ -784,18 +972,17 @@ void inet_csk_reset_xmit_timer(struct sock *sk, int what, u64 when,
 	    what == ICSK_TIME_LOSS_PROBE || what == ICSK_TIME_REO_TIMEOUT) {
 		icsk->icsk_pending = (u8)what;
 		icsk->icsk_timeout = now + when;
-		sk_reset_timer(sk, &icsk->icsk_retransmit_timer,
-			       icsk->icsk_timeout);
+		inet_csk_ev_arm(sk, ICSK_EV_XMIT);
 	} else if (what == ICSK_TIME_DACK) {
 		icsk->icsk_ack.pending |= ICSK_ACK_TIMER;
 		icsk->icsk_ack.timeout = now + when;
-		sk_reset_timer(sk, &icsk->icsk_delack_timer,
-			       icsk->icsk_ack.timeout);
+		inet_csk_ev_arm(sk, ICSK_EV_DACK);
 	}
 }
 
-/* Disarm an xmit timer (Linux leaves it to fire idle; we stop it, so a
- * virtual clock has nothing spurious to run). */
+/* Disarm an xmit timer event (Linux leaves its timer to fire idle; we
+ * re-arm for the next event or stop, so a virtual clock has nothing
+ * spurious to run). */
 void inet_csk_clear_xmit_timer(struct sock *sk, int what)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
@@ -803,10 +990,10 @@ void inet_csk_clear_xmit_timer(struct sock *sk, int what)
 	if (what == ICSK_TIME_RETRANS || what == ICSK_TIME_PROBE0 ||
 	    what == ICSK_TIME_LOSS_PROBE || what == ICSK_TIME_REO_TIMEOUT) {
 		icsk->icsk_pending = 0;
-		sk_stop_timer(sk, &icsk->icsk_retransmit_timer);
+		inet_csk_ev_stop(sk, ICSK_EV_XMIT);
 	} else if (what == ICSK_TIME_DACK) {
 		icsk->icsk_ack.pending = 0;
 		icsk->icsk_ack.retry = 0;
-		sk_stop_timer(sk, &icsk->icsk_delack_timer);
+		inet_csk_ev_stop(sk, ICSK_EV_DACK);
 	}
 }

@@ -50,9 +50,9 @@ struct inet_hashinfo *inet_hashinfo_create(void)
 	h->lhash_mask = INET_LHASH_SIZE - 1;
 	h->bhash_size = INET_BHASH_SIZE;
 	for (i = 0; i < INET_EHASH_SIZE; i++)
-		pthread_rwlock_init(&h->ehash[i].lock, NULL);
+		rwlock_init(&h->ehash[i].lock);
 	for (i = 0; i < INET_LHASH_SIZE; i++)
-		pthread_rwlock_init(&h->lhash[i].lock, NULL);
+		rwlock_init(&h->lhash[i].lock);
 	pthread_mutex_init(&h->bhash_lock, NULL);
 	return h;
 }
@@ -66,10 +66,10 @@ void inet_hashinfo_destroy(struct inet_hashinfo *h)
 		return;
 	if (h->ehash)
 		for (i = 0; i <= h->ehash_mask && h->ehash_mask; i++)
-			pthread_rwlock_destroy(&h->ehash[i].lock);
+			rwlock_destroy(&h->ehash[i].lock);
 	if (h->lhash)
 		for (i = 0; i <= h->lhash_mask && h->lhash_mask; i++)
-			pthread_rwlock_destroy(&h->lhash[i].lock);
+			rwlock_destroy(&h->lhash[i].lock);
 	if (h->bhash_size)
 		pthread_mutex_destroy(&h->bhash_lock);
 	free(h->ehash);
@@ -129,7 +129,7 @@ struct sock *__inet_lookup_established(struct net *net,
 	struct inet_ehash_bucket *head = inet_ehash_bucket(h, hash);
 	struct sock *sk, *found = NULL;
 
-	pthread_rwlock_rdlock(&head->lock);
+	read_lock(&head->lock);
 	hlist_for_each_entry(sk, &head->chain, sk_node) {
 		if (inet_match(sk, hash, saddr, sport, daddr, hnum, dif)) {
 			sock_gen_hold(sk);
@@ -137,7 +137,7 @@ struct sock *__inet_lookup_established(struct net *net,
 			break;
 		}
 	}
-	pthread_rwlock_unlock(&head->lock);
+	rwlock_unlock(&head->lock);
 	return found;
 }
 
@@ -209,14 +209,14 @@ struct sock *__inet_lookup_listener(struct net *net, struct inet_hashinfo *h,
 	struct inet_listen_hashbucket *ilb = inet_lhash_bucket(h, hnum);
 	struct sock *result;
 
-	pthread_rwlock_rdlock(&ilb->lock);
+	read_lock(&ilb->lock);
 	result = inet_lhash_lookup(h, ilb, saddr, sport, daddr, hnum, dif);
 	if (!result)
 		result = inet_lhash_lookup(h, ilb, saddr, sport, htonl(INADDR_ANY),
 					   hnum, dif);
 	if (result)
 		sock_hold(result);
-	pthread_rwlock_unlock(&ilb->lock);
+	rwlock_unlock(&ilb->lock);
 	return result;
 }
 
@@ -265,7 +265,7 @@ int inet_ehash_insert(struct sock *sk, struct sock *osk)
 	sk->sk_hash = inet_ehashfn(h, sk->sk_rcv_saddr, sk->sk_num,
 				   sk->sk_daddr, sk->sk_dport);
 	head = inet_ehash_bucket(h, sk->sk_hash);
-	pthread_rwlock_wrlock(&head->lock);
+	write_lock(&head->lock);
 	if (osk) {
 		if (sk_hashed(osk))
 			hlist_del_init(&osk->sk_node);
@@ -280,7 +280,7 @@ int inet_ehash_insert(struct sock *sk, struct sock *osk)
 		if (!osk)
 			__atomic_fetch_add(&h->ehash_count, 1, __ATOMIC_RELAXED);
 	}
-	pthread_rwlock_unlock(&head->lock);
+	rwlock_unlock(&head->lock);
 	return err;
 }
 
@@ -297,7 +297,7 @@ static void inet_lhash_add(struct inet_hashinfo *h, struct sock *sk)
 	struct inet_listen_hashbucket *ilb = inet_lhash_bucket(h, sk->sk_num);
 	struct hlist_node **pprev;
 
-	pthread_rwlock_wrlock(&ilb->lock);
+	write_lock(&ilb->lock);
 	pprev = &ilb->head.first;
 	while (*pprev)
 		pprev = &(*pprev)->next;
@@ -305,7 +305,7 @@ static void inet_lhash_add(struct inet_hashinfo *h, struct sock *sk)
 	sk->sk_node.pprev = pprev;
 	*pprev = &sk->sk_node;
 	sock_hold(sk);
-	pthread_rwlock_unlock(&ilb->lock);
+	rwlock_unlock(&ilb->lock);
 }
 
 /* proto->hash: listeners into lhash, anything else (not closed) into ehash. */
@@ -330,7 +330,7 @@ int inet_hash(struct sock *sk)
 void inet_unhash(struct sock *sk)
 {
 	struct inet_hashinfo *h = tcp_hashinfo(sock_net(sk));
-	pthread_rwlock_t *lock;
+	rwlock_t *lock;
 	bool was_hashed = false;
 
 	if (sk_unhashed(sk))
@@ -339,12 +339,12 @@ void inet_unhash(struct sock *sk)
 		lock = &inet_lhash_bucket(h, sk->sk_num)->lock;
 	else
 		lock = &inet_ehash_bucket(h, sk->sk_hash)->lock;
-	pthread_rwlock_wrlock(lock);
+	write_lock(lock);
 	if (sk_hashed(sk)) {
 		hlist_del_init(&sk->sk_node);
 		was_hashed = true;
 	}
-	pthread_rwlock_unlock(lock);
+	rwlock_unlock(lock);
 	if (!was_hashed)
 		return;
 	if (sk->sk_state != TCP_LISTEN)
@@ -454,7 +454,7 @@ static int __inet_check_established(struct sock *sk, u16 lport,
 	hash = inet_ehashfn(h, sk->sk_rcv_saddr, lport, sk->sk_daddr,
 			    sk->sk_dport);
 	head = inet_ehash_bucket(h, hash);
-	pthread_rwlock_wrlock(&head->lock);
+	write_lock(&head->lock);
 	hlist_for_each_entry(sk2, &head->chain, sk_node) {
 		if (!inet_match(sk2, hash, sk->sk_daddr, sk->sk_dport,
 				sk->sk_rcv_saddr, lport, sk->sk_bound_dev_if))
@@ -464,7 +464,7 @@ static int __inet_check_established(struct sock *sk, u16 lport,
 			sock_gen_hold(sk2);
 			break;
 		}
-		pthread_rwlock_unlock(&head->lock);
+		rwlock_unlock(&head->lock);
 		return -EADDRNOTAVAIL;
 	}
 	/* Must record num and sport now, ehash is keyed on them. */
@@ -480,7 +480,7 @@ static int __inet_check_established(struct sock *sk, u16 lport,
 	}
 	sock_gen_hold(sk);
 	hlist_add_head(&sk->sk_node, &head->chain);
-	pthread_rwlock_unlock(&head->lock);
+	rwlock_unlock(&head->lock);
 	if (tw)
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TWRECYCLED);
 	*twp = tw;

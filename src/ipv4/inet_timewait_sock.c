@@ -50,12 +50,12 @@ static void inet_twsk_kill(struct inet_timewait_sock *tw)
 	struct inet_ehash_bucket *head = inet_ehash_bucket(h, tw->tw_hash);
 	bool was_hashed = false;
 
-	pthread_rwlock_wrlock(&head->lock);
+	write_lock(&head->lock);
 	if (!hlist_unhashed(&tw->tw_node)) {
 		hlist_del_init(&tw->tw_node);
 		was_hashed = true;
 	}
-	pthread_rwlock_unlock(&head->lock);
+	rwlock_unlock(&head->lock);
 	if (was_hashed)
 		__atomic_fetch_sub(&h->ehash_count, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&h->bhash_lock);
@@ -154,13 +154,13 @@ void inet_twsk_hashdance_schedule(struct inet_timewait_sock *tw,
 		hlist_add_head(&tw->tw_bind_node, &tw->tw_tb->owners);
 	pthread_mutex_unlock(&h->bhash_lock);
 
-	pthread_rwlock_wrlock(&head->lock);
+	write_lock(&head->lock);
 	hlist_add_head(&tw->tw_node, &head->chain);
 	if (sk_hashed(sk)) {
 		hlist_del_init(&sk->sk_node);
 		sk_was_hashed = true;
 	}
-	pthread_rwlock_unlock(&head->lock);
+	rwlock_unlock(&head->lock);
 	if (sk_was_hashed)
 		sock_put(sk);       /* never the last: the caller holds one */
 	else
@@ -178,7 +178,7 @@ void inet_twsk_purge(struct inet_hashinfo *h)
 	for (i = 0; i <= h->ehash_mask; i++) {
 restart:
 		tw = NULL;
-		pthread_rwlock_rdlock(&h->ehash[i].lock);
+		read_lock(&h->ehash[i].lock);
 		hlist_for_each_entry(sk, &h->ehash[i].chain, sk_node) {
 			if (sk->sk_state == TCP_TIME_WAIT) {
 				tw = inet_twsk(sk);
@@ -186,7 +186,7 @@ restart:
 				break;
 			}
 		}
-		pthread_rwlock_unlock(&h->ehash[i].lock);
+		rwlock_unlock(&h->ehash[i].lock);
 		if (tw) {
 			inet_twsk_deschedule_put(tw);
 			goto restart;

@@ -273,10 +273,12 @@ static bool is_icmp_err_skb(const struct sk_buff *skb)
  */
 static struct sk_buff *sock_dequeue_err_skb(struct sock *sk)
 {
-	struct sk_buff_head *q = &sk->sk_error_queue;
+	struct sk_buff_head *q = sk_error_queue_get(sk);
 	struct sk_buff *skb, *skb_next = NULL;
 	bool icmp_next = false;
 
+	if (!q)
+		return NULL;
 	skb_queue_lock(q);
 	skb = __skb_dequeue(q);
 	if (skb) {
@@ -461,7 +463,7 @@ static int ip_set_flag_opt(struct sock *sk, int optname, int val,
 	case IP_RECVERR:
 		inet->recverr = !!val;
 		if (!val)
-			skb_queue_purge(&sk->sk_error_queue);
+			sk_error_queue_purge(sk);
 		return 0;
 	case IP_MULTICAST_LOOP:
 		if (optlen < 1)

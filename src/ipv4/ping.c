@@ -23,6 +23,7 @@
 
 #include "sl/checksum.h"
 #include "sl/icmp.h"
+#include "sl/inet_diag.h"
 #include "sl/inet_dgram.h"
 #include "sl/inet_sock.h"
 #include "sl/ip.h"
@@ -40,7 +41,7 @@
 #define PING_HTABLE_SIZE 64
 
 struct ping_table {
-	pthread_rwlock_t lock;
+	rwlock_t lock;
 	u16 rover;                      /* last identifier handed out */
 	struct hlist_head hash[PING_HTABLE_SIZE];
 };
@@ -80,7 +81,7 @@ static int ping_get_port(struct sock *sk, unsigned short ident)
 	u32 i;
 	u16 id;
 
-	pthread_rwlock_wrlock(&t->lock);
+	write_lock(&t->lock);
 	if (!ident) {
 		for (i = 0, id = (u16)(t->rover + 1); i < 0x10000; i++, id++) {
 			if (!id)
@@ -98,10 +99,10 @@ static int ping_get_port(struct sock *sk, unsigned short ident)
 	inet_sk(sk)->inet_num = ident;
 	if (sk_unhashed(sk))
 		hlist_add_head(&sk->sk_node, ping_hashslot(t, ident));
-	pthread_rwlock_unlock(&t->lock);
+	rwlock_unlock(&t->lock);
 	return 0;
 fail:
-	pthread_rwlock_unlock(&t->lock);
+	rwlock_unlock(&t->lock);
 	return -EADDRINUSE;
 }
 
@@ -114,13 +115,13 @@ static void ping_unhash(struct sock *sk)
 {
 	struct ping_table *t = ping_table(sock_net(sk));
 
-	pthread_rwlock_wrlock(&t->lock);
+	write_lock(&t->lock);
 	if (sk_hashed(sk)) {
 		hlist_del_init(&sk->sk_node);
 		inet_sk(sk)->inet_num = 0;
 		inet_sk(sk)->inet_sport = 0;
 	}
-	pthread_rwlock_unlock(&t->lock);
+	rwlock_unlock(&t->lock);
 }
 
 /* Socket with echo id @ident for a packet to @daddr, referenced. */
@@ -130,7 +131,7 @@ static struct sock *ping_lookup(struct net *net, u16 ident, __be32 daddr,
 	struct ping_table *t = ping_table(net);
 	struct sock *sk, *found = NULL;
 
-	pthread_rwlock_rdlock(&t->lock);
+	read_lock(&t->lock);
 	hlist_for_each_entry(sk, ping_hashslot(t, ident), sk_node) {
 		if (sk->sk_num != ident)
 			continue;
@@ -142,7 +143,7 @@ static struct sock *ping_lookup(struct net *net, u16 ident, __be32 daddr,
 		sock_hold(sk);
 		break;
 	}
-	pthread_rwlock_unlock(&t->lock);
+	rwlock_unlock(&t->lock);
 	return found;
 }
 
@@ -471,7 +472,7 @@ static int ping_net_init(struct net *net)
 
 	if (!t)
 		return -ENOMEM;
-	pthread_rwlock_init(&t->lock, NULL);
+	rwlock_init(&t->lock);
 	net->ipv4.ping = t;
 	return 0;
 }
@@ -482,7 +483,7 @@ static void ping_net_exit(struct net *net)
 
 	if (!t)
 		return;
-	pthread_rwlock_destroy(&t->lock);
+	rwlock_destroy(&t->lock);
 	free(t);
 	net->ipv4.ping = NULL;
 }
@@ -492,3 +493,20 @@ const struct pernet_operations ping_net_ops = {
 	.init = ping_net_init,
 	.exit = ping_net_exit,
 };
+
+/* sl_ss_dump (src/ipv4/inet_diag.c): @fn on each ping socket, the table
+ * read-locked. */
+void ping_diag_walk(struct net *net, sk_diag_fn fn, void *arg)
+{
+	struct ping_table *t = ping_table(net);
+	struct sock *sk;
+	unsigned int i;
+
+	if (!t)
+		return;
+	read_lock(&t->lock);
+	for (i = 0; i < PING_HTABLE_SIZE; i++)
+		hlist_for_each_entry(sk, &t->hash[i], sk_node)
+			fn(sk, arg);
+	rwlock_unlock(&t->lock);
+}

@@ -25,6 +25,7 @@
 
 #include "sl/checksum.h"
 #include "sl/icmp.h"
+#include "sl/inet_diag.h"
 #include "sl/inet_dgram.h"
 #include "sl/inet_sock.h"
 #include "sl/ip.h"
@@ -42,7 +43,7 @@
 #define RAW_HTABLE_SIZE 256      /* one slot per protocol number */
 
 struct raw_hashinfo {
-	pthread_rwlock_t lock;
+	rwlock_t lock;
 	struct hlist_head ht[RAW_HTABLE_SIZE];
 };
 
@@ -57,11 +58,11 @@ static int raw_hash_sk(struct sock *sk)
 {
 	struct raw_hashinfo *h = raw_hashinfo(sock_net(sk));
 
-	pthread_rwlock_wrlock(&h->lock);
+	write_lock(&h->lock);
 	if (sk_unhashed(sk))
 		hlist_add_head(&sk->sk_node,
 			       &h->ht[inet_sk(sk)->inet_num & (RAW_HTABLE_SIZE - 1)]);
-	pthread_rwlock_unlock(&h->lock);
+	rwlock_unlock(&h->lock);
 	return 0;
 }
 
@@ -69,9 +70,9 @@ static void raw_unhash_sk(struct sock *sk)
 {
 	struct raw_hashinfo *h = raw_hashinfo(sock_net(sk));
 
-	pthread_rwlock_wrlock(&h->lock);
+	write_lock(&h->lock);
 	hlist_del_init(&sk->sk_node);
-	pthread_rwlock_unlock(&h->lock);
+	rwlock_unlock(&h->lock);
 }
 
 /* Linux's raw_v4_match: protocol, and the addresses/device bound. */
@@ -95,12 +96,16 @@ static unsigned int raw_collect(struct net *net, int protocol, __be32 raddr,
 				unsigned int max)
 {
 	struct raw_hashinfo *h = raw_hashinfo(net);
+	struct hlist_head *head = &h->ht[protocol & (RAW_HTABLE_SIZE - 1)];
 	unsigned int n = 0;
 	struct sock *sk;
 
-	pthread_rwlock_rdlock(&h->lock);
-	hlist_for_each_entry(sk, &h->ht[protocol & (RAW_HTABLE_SIZE - 1)],
-			     sk_node) {
+	/* No raw socket for this protocol (the usual case): skip the lock.
+	 * One bound concurrently sees the next datagram, as with RCU. */
+	if (!__atomic_load_n(&head->first, __ATOMIC_ACQUIRE))
+		return 0;
+	read_lock(&h->lock);
+	hlist_for_each_entry(sk, head, sk_node) {
 		if (n == max)
 			break;
 		if (raw_v4_match(sk, (unsigned short)protocol, raddr, laddr,
@@ -109,7 +114,7 @@ static unsigned int raw_collect(struct net *net, int protocol, __be32 raddr,
 			out[n++] = sk;
 		}
 	}
-	pthread_rwlock_unlock(&h->lock);
+	rwlock_unlock(&h->lock);
 	return n;
 }
 
@@ -549,7 +554,7 @@ static int raw_net_init(struct net *net)
 
 	if (!h)
 		return -ENOMEM;
-	pthread_rwlock_init(&h->lock, NULL);
+	rwlock_init(&h->lock);
 	net->ipv4.raw = h;
 	return 0;
 }
@@ -560,7 +565,7 @@ static void raw_net_exit(struct net *net)
 
 	if (!h)
 		return;
-	pthread_rwlock_destroy(&h->lock);
+	rwlock_destroy(&h->lock);
 	free(h);
 	net->ipv4.raw = NULL;
 }
@@ -570,3 +575,20 @@ const struct pernet_operations raw_net_ops = {
 	.init = raw_net_init,
 	.exit = raw_net_exit,
 };
+
+/* sl_ss_dump (src/ipv4/inet_diag.c): @fn on each raw socket, the table
+ * read-locked, as Linux's raw_diag_dump walks it. */
+void raw_diag_walk(struct net *net, sk_diag_fn fn, void *arg)
+{
+	struct raw_hashinfo *t = raw_hashinfo(net);
+	struct sock *sk;
+	unsigned int i;
+
+	if (!t)
+		return;
+	read_lock(&t->lock);
+	for (i = 0; i < RAW_HTABLE_SIZE; i++)
+		hlist_for_each_entry(sk, &t->ht[i], sk_node)
+			fn(sk, arg);
+	rwlock_unlock(&t->lock);
+}

@@ -372,7 +372,7 @@ int fib_table_insert(struct net *net, const struct fib_config *cfg)
 	/* Device lookups take dev_lock: never under fib_lock. */
 	if (cfg->fc_oif)
 		dev = dev_get_by_index(net, cfg->fc_oif);
-	pthread_rwlock_wrlock(&net->ipv4.fib_lock);
+	write_lock(&net->ipv4.fib_lock);
 	err = fib_config_check(net, cfg, &dev);
 	if (err)
 		goto out_unlock;
@@ -402,7 +402,7 @@ int fib_table_insert(struct net *net, const struct fib_config *cfg)
 	fib_genid_bump(net);
 	err = 0;
 out_unlock:
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 	return err;
 }
 
@@ -445,7 +445,7 @@ int fib_table_delete(struct net *net, const struct fib_config *cfg)
 		return -ESRCH;
 	if (cfg->fc_plen > FIB_PLEN_MAX)
 		return -EINVAL;
-	pthread_rwlock_wrlock(&net->ipv4.fib_lock);
+	write_lock(&net->ipv4.fib_lock);
 	tb = &ft->tb_main;
 	fe = fib_tb_find_match(ft, tb, cfg);
 	if (!fe) {
@@ -457,7 +457,7 @@ int fib_table_delete(struct net *net, const struct fib_config *cfg)
 		fib_entry_free(fe);
 		fib_genid_bump(net);
 	}
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 	return fe ? 0 : -ESRCH;
 }
 
@@ -519,11 +519,11 @@ void fib_flush_dev(struct net *net, struct net_device *dev)
 
 	if (!ft)
 		return;
-	pthread_rwlock_wrlock(&net->ipv4.fib_lock);
+	write_lock(&net->ipv4.fib_lock);
 	fib_tb_flush_dev(&ft->tb_local, dev);
 	fib_tb_flush_dev(&ft->tb_main, dev);
 	fib_genid_bump(net);
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 }
 
 /* --- cached results ----------------------------------------------------- */
@@ -699,7 +699,7 @@ void ipv4_update_pmtu(struct net *net, __be32 daddr, u32 mtu)
 
 	if (!ft)
 		return;
-	pthread_rwlock_wrlock(&net->ipv4.fib_lock);
+	write_lock(&net->ipv4.fib_lock);
 	fe = fib_lookup(ft, daddr, 0);
 	if (!fe || fe->fe_type != RTN_UNICAST || !fe->fe_dev)
 		goto out_unlock;
@@ -720,7 +720,7 @@ void ipv4_update_pmtu(struct net *net, __be32 daddr, u32 mtu)
 	rt_cache_drop(&e->fnhe_rt);
 	fib_genid_bump(net);
 out_unlock:
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 }
 
 /* --- output routing ---------------------------------------------------- */
@@ -856,15 +856,15 @@ struct rtable *ip_route_output_key(struct net *net, struct flowi4 *fl4)
 	/* Device lookups take dev_lock: never under fib_lock. */
 	if (fl4->flowi4_oif)
 		dev_out = dev_get_by_index(net, fl4->flowi4_oif);
-	pthread_rwlock_rdlock(&net->ipv4.fib_lock);
+	read_lock(&net->ipv4.fib_lock);
 	rt = __ip_route_output_key(net, fl4, dev_out, false);
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 	if (rt == ERR_PTR(-EAGAIN)) {
 		/* A stale cache or expired PMTU: rebuild it exclusively. */
 		*fl4 = orig;
-		pthread_rwlock_wrlock(&net->ipv4.fib_lock);
+		write_lock(&net->ipv4.fib_lock);
 		rt = __ip_route_output_key(net, fl4, dev_out, true);
-		pthread_rwlock_unlock(&net->ipv4.fib_lock);
+		rwlock_unlock(&net->ipv4.fib_lock);
 	}
 	return rt;
 }
@@ -1000,10 +1000,10 @@ int ip_route_input_noref(struct sk_buff *skb, __be32 daddr, __be32 saddr,
 	if (ipv4_is_multicast(daddr))
 		return -EINVAL;
 
-	pthread_rwlock_rdlock(&net->ipv4.fib_lock);
+	read_lock(&net->ipv4.fib_lock);
 	if (!lo && fib_is_local_addr(ft, saddr)) {
 		/* Linux fib_validate_source: our own address from outside. */
-		pthread_rwlock_unlock(&net->ipv4.fib_lock);
+		rwlock_unlock(&net->ipv4.fib_lock);
 		return ip_route_martian(net);
 	}
 	fe = fib_lookup(ft, daddr, 0);
@@ -1011,7 +1011,7 @@ int ip_route_input_noref(struct sk_buff *skb, __be32 daddr, __be32 saddr,
 		rt = READ_ONCE(net->ipv4.sysctl_ip_forward) ? ft->rt_err_net :
 							      ft->rt_err_host;
 	} else if (fe->fe_type == RTN_BROADCAST) {
-		pthread_rwlock_unlock(&net->ipv4.fib_lock);
+		rwlock_unlock(&net->ipv4.fib_lock);
 		goto brd_input;
 	} else if (fe->fe_type != RTN_LOCAL &&
 		   !READ_ONCE(net->ipv4.sysctl_ip_forward)) {
@@ -1020,8 +1020,8 @@ int ip_route_input_noref(struct sk_buff *skb, __be32 daddr, __be32 saddr,
 	} else {
 		rt = rt_cache_get(net, fe, false);
 		if (rt == ERR_PTR(-EAGAIN)) {
-			pthread_rwlock_unlock(&net->ipv4.fib_lock);
-			pthread_rwlock_wrlock(&net->ipv4.fib_lock);
+			rwlock_unlock(&net->ipv4.fib_lock);
+			write_lock(&net->ipv4.fib_lock);
 			fe = fib_lookup(ft, daddr, 0);
 			rt = fe ? rt_cache_get(net, fe, true) : ERR_PTR(-EAGAIN);
 		}
@@ -1029,18 +1029,18 @@ int ip_route_input_noref(struct sk_buff *skb, __be32 daddr, __be32 saddr,
 			err = PTR_ERR(rt);
 		else
 			skb_dst_set(skb, &rt->dst);
-		pthread_rwlock_unlock(&net->ipv4.fib_lock);
+		rwlock_unlock(&net->ipv4.fib_lock);
 		return err;
 	}
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 	skb_set_static_rt(net, skb, rt);
 	return 0;
 
 brd_input:
 	if (saddr && !lo) {
-		pthread_rwlock_rdlock(&net->ipv4.fib_lock);
+		read_lock(&net->ipv4.fib_lock);
 		err = fib_is_local_addr(ft, saddr);
-		pthread_rwlock_unlock(&net->ipv4.fib_lock);
+		rwlock_unlock(&net->ipv4.fib_lock);
 		if (err)
 			return ip_route_martian(net);
 	}
@@ -1150,10 +1150,10 @@ void fib_dump(struct net *net, void (*emit)(void *arg, const char *line),
 
 	if (!ft)
 		return;
-	pthread_rwlock_rdlock(&net->ipv4.fib_lock);
+	read_lock(&net->ipv4.fib_lock);
 	fib_tb_dump(&ft->tb_main, false, emit, arg);
 	fib_tb_dump(&ft->tb_local, true, emit, arg);
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
 }
 
 /* --- per stack ---------------------------------------------------------- */
@@ -1182,7 +1182,7 @@ static void fib_net_exit(struct net *net)
 
 	if (!ft)
 		return;
-	pthread_rwlock_wrlock(&net->ipv4.fib_lock);
+	write_lock(&net->ipv4.fib_lock);
 	devinet_exit_net(net);
 	fib_tb_destroy(&ft->tb_local);
 	fib_tb_destroy(&ft->tb_main);
@@ -1198,8 +1198,8 @@ static void fib_net_exit(struct net *net)
 	fib_static_rt_put(ft->rt_err_host);
 	fib_static_rt_put(ft->rt_err_net);
 	net->ipv4.fib_main = NULL;
-	pthread_rwlock_unlock(&net->ipv4.fib_lock);
-	pthread_rwlock_destroy(&net->ipv4.fib_lock);
+	rwlock_unlock(&net->ipv4.fib_lock);
+	rwlock_destroy(&net->ipv4.fib_lock);
 	free(ft);
 }
 
@@ -1209,7 +1209,7 @@ static int fib_net_init(struct net *net)
 
 	if (!ft)
 		return -ENOMEM;
-	pthread_rwlock_init(&net->ipv4.fib_lock, NULL);
+	rwlock_init(&net->ipv4.fib_lock);
 	net->ipv4.fib_main = ft;
 	ft->hash_seed = net_random_u32(net);
 	INIT_LIST_HEAD(&ft->in_devs);

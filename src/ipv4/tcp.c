@@ -46,7 +46,7 @@
 #define min(a, b) ((a) < (b) ? (a) : (b))
 #define max(a, b) ((a) > (b) ? (a) : (b))
 
-/* tp->urg_data: the urgent byte and its state (Linux's TCP_URG_*). */
+/* tp->ext->urg_data: the urgent byte and its state (Linux's TCP_URG_*). */
 #define TCP_URG_VALID 0x0100
 #define TCP_URG_NOTYET 0x0200
 #define TCP_URG_READ 0x0400
@@ -69,7 +69,7 @@
 static inline bool tcp_rtx_and_write_queues_empty(const struct sock *sk)
 {
 	return skb_queue_empty(&sk->sk_write_queue) &&
-	       skb_queue_empty(&tcp_sk(sk)->tcp_rtx_queue);
+	       skb_queue_empty(&tcp_sk(sk)->xfer->tcp_rtx_queue);
 }
 
 static inline void sk_set_nospace(struct sock *sk)
@@ -77,7 +77,7 @@ static inline void sk_set_nospace(struct sock *sk)
 	struct socket *sock = READ_ONCE(sk->sk_socket);
 
 	if (sock)
-		__atomic_fetch_or(&sock->flags, 1UL << SOCK_NOSPACE,
+		__atomic_fetch_or(&sock->flags, 1U << SOCK_NOSPACE,
 				  __ATOMIC_RELAXED);
 }
 
@@ -86,14 +86,14 @@ static inline void sk_clear_nospace(struct sock *sk)
 	struct socket *sock = READ_ONCE(sk->sk_socket);
 
 	if (sock)
-		__atomic_fetch_and(&sock->flags, ~(1UL << SOCK_NOSPACE),
+		__atomic_fetch_and(&sock->flags, ~(1U << SOCK_NOSPACE),
 				   __ATOMIC_RELAXED);
 }
 
 /* TCP_NOTSENT_LOWAT, else the stack's sysctl (UINT_MAX: no limit). */
 static u32 tcp_notsent_lowat(const struct tcp_sock *tp)
 {
-	u32 v = READ_ONCE(tp->notsent_lowat);
+	u32 v = READ_ONCE(tp->ext->notsent_lowat);
 
 	return v ? v : READ_ONCE(sock_net((const struct sock *)tp)
 					 ->ipv4.sysctl_tcp_notsent_lowat);
@@ -180,15 +180,19 @@ void tcp_init_sock(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 
-	skb_queue_head_init(&tp->tcp_rtx_queue);
-	skb_queue_head_init(&tp->out_of_order_queue);
+	/* A first transfer state for the SYN or the first data; given back
+	 * when the connection is first quiescent. If this fails, that first
+	 * user allocates it (or fails as an skb allocation would). */
+	tcp_xfer_init(tp);
+	tcp_xfer_get(sk);
+	tp->ext = (struct tcp_ext *)&tcp_ext_idle;
+	sk->sk_destruct = tcp_sock_destruct;
 	tcp_init_xmit_timers(sk);
 	icsk->icsk_rto = TCP_TIMEOUT_INIT;
-	icsk->icsk_rto_min = TCP_RTO_MIN;
 	icsk->icsk_delack_max = TCP_DELACK_MAX;
 	tp->mdev_us = TCP_TIMEOUT_INIT;
 	tp->rtt_min.rtt_us = ~0U;
-	tp->rtt_min.stamp_us = tcp_clock_us(sk);
+	tp->rtt_min.stamp = tcp_time_stamp_ms(sk);
 	/* So many TCP implementations out there (incorrectly) count the
 	 * initial SYN frame in their delayed-ACK and congestion control
 	 * algorithms that we must have the following bandaid (Linux). */
@@ -315,13 +319,10 @@ void tcp_write_queue_purge(struct sock *sk)
 		sk->sk_wmem_queued -= (int)skb->truesize;
 		kfree_skb_reason(skb, SKB_DROP_REASON_SHUTDOWN);
 	}
-	while ((skb = __skb_dequeue(&tp->tcp_rtx_queue)) != NULL) {
+	while ((skb = __skb_dequeue(&tp->xfer->tcp_rtx_queue)) != NULL) {
 		sk->sk_wmem_queued -= (int)skb->truesize;
 		kfree_skb_reason(skb, SKB_DROP_REASON_SHUTDOWN);
 	}
-	tp->highest_sack = NULL;
-	tp->retransmit_skb_hint = NULL;
-	tp->lost_cnt_hint = 0;
 	tp->packets_out = 0;
 	inet_csk(sk)->icsk_backoff = 0;
 }
@@ -495,6 +496,9 @@ static struct sk_buff *tcp_skb_entail_new(struct sock *sk, unsigned int size,
 	struct tcp_skb_cb *tcb;
 	struct sk_buff *skb;
 
+	/* Queued data needs the transfer state (retransmit queue, RACK...). */
+	if (unlikely(tcp_xfer_get(sk)))
+		return NULL;
 	skb = alloc_skb_with_headroom(sock_net(sk), size);
 	if (!skb)
 		return NULL;
@@ -687,7 +691,7 @@ int tcp_queue_rcv(struct sock *sk, struct sk_buff *skb, bool *fragstolen)
 	    skb->data == skb_transport_header(skb))
 		skb_pull(skb, tcp_hdr(skb)->doff * 4u);
 	if (after(end_seq, tp->rcv_nxt)) {
-		tp->bytes_received += end_seq - tp->rcv_nxt;
+		TCP_EXT_ADD(sk, bytes_received, end_seq - tp->rcv_nxt);
 		WRITE_ONCE(tp->rcv_nxt, end_seq);
 	}
 	skb_dst_drop(skb);
@@ -706,15 +710,15 @@ static int tcp_inq(struct sock *sk)
 
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
 		return 0;
-	if (sock_flag(sk, SOCK_URGINLINE) || !tp->urg_data ||
-	    before(tp->urg_seq, tp->copied_seq) ||
-	    !before(tp->urg_seq, tp->rcv_nxt)) {
+	if (sock_flag(sk, SOCK_URGINLINE) || !tp->ext->urg_data ||
+	    before(tp->ext->urg_seq, tp->copied_seq) ||
+	    !before(tp->ext->urg_seq, tp->rcv_nxt)) {
 		answ = (int)(tp->rcv_nxt - tp->copied_seq);
 		/* Subtract 1, if FIN was received. */
 		if (answ && sock_flag(sk, SOCK_DONE))
 			answ--;
 	} else {
-		answ = (int)(tp->urg_seq - tp->copied_seq);
+		answ = (int)(tp->ext->urg_seq - tp->copied_seq);
 	}
 	return answ;
 }
@@ -774,16 +778,16 @@ static int tcp_recv_urg(struct sock *sk, struct sl_msghdr *msg, int len,
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	/* No URG data to read. */
-	if (sock_flag(sk, SOCK_URGINLINE) || !tp->urg_data ||
-	    tp->urg_data == TCP_URG_READ)
+	if (sock_flag(sk, SOCK_URGINLINE) || !tp->ext->urg_data ||
+	    tp->ext->urg_data == TCP_URG_READ)
 		return -EINVAL; /* Yes this is right ! (Linux) */
 	if (sk->sk_state == TCP_CLOSE && !sock_flag(sk, SOCK_DONE))
 		return -ENOTCONN;
-	if (tp->urg_data & TCP_URG_VALID) {
-		char c = (char)tp->urg_data;
+	if (tp->ext->urg_data & TCP_URG_VALID) {
+		char c = (char)tp->ext->urg_data;
 
 		if (!(flags & MSG_PEEK))
-			WRITE_ONCE(tp->urg_data, TCP_URG_READ);
+			WRITE_ONCE(tp->ext->urg_data, TCP_URG_READ);
 		msg->msg_flags |= MSG_OOB;
 		if (len > 0) {
 			if (!(flags & MSG_TRUNC) &&
@@ -839,8 +843,8 @@ static int tcp_recv_copy(struct sock *sk, struct sk_buff *skb, u32 offset,
 	*copied_out = 0;
 	if (len < used)
 		used = len;
-	if (unlikely(tp->urg_data)) {
-		u32 urg_offset = tp->urg_seq - *seq;
+	if (unlikely(tp->ext->urg_data)) {
+		u32 urg_offset = tp->ext->urg_seq - *seq;
 
 		if (urg_offset < used) {
 			if (!urg_offset) {
@@ -915,7 +919,7 @@ static int tcp_recvmsg_locked(struct sock *sk, struct sl_msghdr *msg,
 		int used;
 
 		/* Are we at urgent data? Stop if we have read anything. */
-		if (unlikely(tp->urg_data) && tp->urg_seq == *seq && copied)
+		if (unlikely(tp->ext->urg_data) && tp->ext->urg_seq == *seq && copied)
 			break;
 		last = skb_peek_tail(&sk->sk_receive_queue);
 		skb = tcp_recv_find(sk, *seq, &offset, &fin);
@@ -932,9 +936,9 @@ static int tcp_recvmsg_locked(struct sock *sk, struct sl_msghdr *msg,
 			copied += used;
 			len -= (size_t)used;
 			tcp_rcv_space_adjust(sk);
-			if (unlikely(tp->urg_data) &&
-			    after(tp->copied_seq, tp->urg_seq))
-				WRITE_ONCE(tp->urg_data, 0);
+			if (unlikely(tp->ext->urg_data) &&
+			    after(tp->copied_seq, tp->ext->urg_seq))
+				WRITE_ONCE(tp->ext->urg_data, 0);
 			if (offset + (u32)used < skb->len)
 				continue;
 			if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)
@@ -1016,11 +1020,11 @@ static __poll_t tcp_poll_stream(struct sock *sk, u8 shutdown)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	int target = sock_rcvlowat(sk, 0, INT_MAX);
-	u32 urg_data = READ_ONCE(tp->urg_data);
+	u32 urg_data = READ_ONCE(tp->ext->urg_data);
 	__poll_t mask = 0;
 
 	if (unlikely(urg_data) &&
-	    READ_ONCE(tp->urg_seq) == READ_ONCE(tp->copied_seq) &&
+	    READ_ONCE(tp->ext->urg_seq) == READ_ONCE(tp->copied_seq) &&
 	    !sock_flag(sk, SOCK_URGINLINE))
 		target++;
 	if (tcp_stream_is_readable(sk, target))
@@ -1067,7 +1071,7 @@ __poll_t tcp_poll(struct file *file, struct socket *sock,
 	poll_wait(file, sk_sleep(sk), wait);
 	state = READ_ONCE(sk->sk_state);
 	if (state == TCP_LISTEN)
-		return READ_ONCE(inet_csk(sk)->icsk_accept_queue.rskq_accept_head) ?
+		return READ_ONCE(inet_csk(sk)->icsk_accept_queue->rskq_accept_head) ?
 			       (EPOLLIN | EPOLLRDNORM) : 0;
 	shutdown = READ_ONCE(sk->sk_shutdown);
 	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
@@ -1077,7 +1081,7 @@ __poll_t tcp_poll(struct file *file, struct socket *sock,
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV)
 		mask |= tcp_poll_stream(sk, shutdown);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (READ_ONCE(sk->sk_err) || !skb_queue_empty(&sk->sk_error_queue))
+	if (READ_ONCE(sk->sk_err) || !sk_error_queue_empty(sk))
 		mask |= EPOLLERR;
 	return mask;
 }
@@ -1103,8 +1107,8 @@ int tcp_ioctl(struct sock *sk, int cmd, int *karg)
 		release_sock(sk);
 		break;
 	case SIOCATMARK:
-		answ = READ_ONCE(tp->urg_data) &&
-		       READ_ONCE(tp->urg_seq) == READ_ONCE(tp->copied_seq);
+		answ = READ_ONCE(tp->ext->urg_data) &&
+		       READ_ONCE(tp->ext->urg_seq) == READ_ONCE(tp->copied_seq);
 		break;
 	case SIOCOUTQ:
 		if (sk->sk_state == TCP_LISTEN)
@@ -1173,7 +1177,6 @@ static void tcp_disconnect_reset(struct sock *sk)
 	icsk->icsk_probes_out = 0;
 	icsk->icsk_probes_tstamp = 0;
 	icsk->icsk_rto = TCP_TIMEOUT_INIT;
-	icsk->icsk_rto_min = TCP_RTO_MIN;
 	icsk->icsk_delack_max = TCP_DELACK_MAX;
 	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tcp_snd_cwnd_set(tp, TCP_INIT_CWND);
@@ -1198,21 +1201,18 @@ static void tcp_disconnect_reset(struct sock *sk)
 	tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 	sk_dst_reset(sk);
 	tp->segs_in = tp->segs_out = 0;
-	tp->data_segs_in = tp->data_segs_out = 0;
-	tp->bytes_sent = tp->bytes_acked = tp->bytes_received = 0;
-	tp->bytes_retrans = 0;
-	memset(tp->duplicate_sack, 0, sizeof(tp->duplicate_sack));
+	tcp_ext_reset_stats(sk);
+	tp->bytes_acked = 0;
 	tp->dsack_dups = 0;
 	tp->reord_seen = 0;
 	tp->retrans_out = tp->sacked_out = tp->lost_out = 0;
-	tp->tlp_high_seq = 0;
 	tp->last_oow_ack_time = 0;
 	/* There's a bubble in the pipe until at least the first ACK. */
 	tp->app_limited = ~0U;
 	memset(&tp->rack, 0, sizeof(tp->rack));
 	tp->rack.reo_wnd_steps = 1;
-	tp->rcv_ooopack = 0;
-	tp->urg_data = 0;
+	if (tcp_ext_active(tp))
+		tp->ext->urg_data = 0;
 }
 
 /**
@@ -1246,8 +1246,7 @@ int tcp_disconnect(struct sock *sk, int flags)
 	__skb_queue_purge(&sk->sk_receive_queue);
 	WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
 	tcp_write_queue_purge(sk);
-	__skb_queue_purge(&tp->out_of_order_queue);
-	tp->ooo_last_skb = NULL;
+	tcp_xfer_free(sk);     /* the out-of-order queue, SACK and TLP state */
 	inet->inet_dport = 0;
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
@@ -1331,7 +1330,7 @@ static void tcp_close_orphan(struct sock *sk, int state)
 	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
 		return;
 	if (sk->sk_state == TCP_FIN_WAIT2) {
-		if (READ_ONCE(tp->linger2) < 0) {
+		if (READ_ONCE(tp->ext->linger2) < 0) {
 			tcp_set_state(sk, TCP_CLOSE);
 			tcp_send_active_reset(sk);
 			NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPABORTONLINGER);
@@ -1434,7 +1433,9 @@ static int tcp_sock_set_keepidle(struct sock *sk, int val)
 
 	if (val < 1 || val > MAX_TCP_KEEPIDLE)
 		return -EINVAL;
-	WRITE_ONCE(tp->keepalive_time, (u32)val);
+	if (!tcp_ext_get(sk))
+		return -ENOMEM;
+	WRITE_ONCE(tp->ext->keepalive_time, (u32)val);
 	if (sock_flag(sk, SOCK_KEEPOPEN) &&
 	    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))) {
 		u32 elapsed = keepalive_time_elapsed_s(sk);
@@ -1550,12 +1551,16 @@ static int do_tcp_setsockopt_int(struct sock *sk, int optname, int val)
 	case TCP_KEEPINTVL:
 		if (val < 1 || val > MAX_TCP_KEEPINTVL)
 			return -EINVAL;
-		WRITE_ONCE(tp->keepalive_intvl, (u32)val);
+		if (!tcp_ext_get(sk))
+			return -ENOMEM;
+		WRITE_ONCE(tp->ext->keepalive_intvl, (u32)val);
 		return 0;
 	case TCP_KEEPCNT:
 		if (val < 1 || val > MAX_TCP_KEEPCNT)
 			return -EINVAL;
-		WRITE_ONCE(tp->keepalive_probes, (u8)val);
+		if (!tcp_ext_get(sk))
+			return -ENOMEM;
+		WRITE_ONCE(tp->ext->keepalive_probes, (u8)val);
 		return 0;
 	case TCP_SYNCNT:
 		if (val < 1 || val > MAX_TCP_SYNCNT)
@@ -1563,16 +1568,21 @@ static int do_tcp_setsockopt_int(struct sock *sk, int optname, int val)
 		WRITE_ONCE(icsk->icsk_syn_retries, (u8)val);
 		return 0;
 	case TCP_LINGER2:
+		if (!tcp_ext_get(sk))
+			return -ENOMEM;
 		if (val < 0)
-			WRITE_ONCE(tp->linger2, -1);
+			WRITE_ONCE(tp->ext->linger2, -1);
 		else if (val > TCP_FIN_TIMEOUT_MAX_S)
-			WRITE_ONCE(tp->linger2, TCP_FIN_TIMEOUT_MAX_S);
+			WRITE_ONCE(tp->ext->linger2, TCP_FIN_TIMEOUT_MAX_S);
 		else
-			WRITE_ONCE(tp->linger2, val);
+			WRITE_ONCE(tp->ext->linger2, val);
 		return 0;
 	case TCP_DEFER_ACCEPT:
 		/* Translate value in seconds to number of retransmits. */
-		tp->defer_accept = secs_to_retrans(val, 1, TCP_RTO_MAX / 1000000);
+		if (!tcp_ext_get(sk))
+			return -ENOMEM;
+		tp->ext->defer_accept = secs_to_retrans(val, 1,
+							TCP_RTO_MAX / 1000000);
 		return 0;
 	case TCP_WINDOW_CLAMP:
 		return tcp_set_window_clamp(sk, val);
@@ -1584,10 +1594,14 @@ static int do_tcp_setsockopt_int(struct sock *sk, int optname, int val)
 		 * before giving up and aborting (ETIMEDOUT) a connection. */
 		if (val < 0)
 			return -EINVAL;
-		WRITE_ONCE(icsk->icsk_user_timeout, (u32)val);
+		if (!tcp_ext_get(sk))
+			return -ENOMEM;
+		WRITE_ONCE(tcp_sk(sk)->ext->user_timeout, (u32)val);
 		return 0;
 	case TCP_NOTSENT_LOWAT:
-		WRITE_ONCE(tp->notsent_lowat, (u32)val);
+		if (!tcp_ext_get(sk))
+			return -ENOMEM;
+		WRITE_ONCE(tp->ext->notsent_lowat, (u32)val);
 		sk->sk_write_space(sk);
 		return 0;
 	case TCP_SAVE_SYN:
@@ -1674,13 +1688,13 @@ static int do_tcp_getsockopt_int(struct sock *sk, int optname, int *val)
 			       READ_ONCE(net->ipv4.sysctl_tcp_syn_retries);
 		return 0;
 	case TCP_LINGER2:
-		*val = READ_ONCE(tp->linger2);
+		*val = READ_ONCE(tp->ext->linger2);
 		if (*val >= 0)
 			*val = *val ? *val :
 				      READ_ONCE(net->ipv4.sysctl_tcp_fin_timeout);
 		return 0;
 	case TCP_DEFER_ACCEPT:
-		*val = retrans_to_secs(tp->defer_accept, 1,
+		*val = retrans_to_secs(tp->ext->defer_accept, 1,
 				       TCP_RTO_MAX / 1000000);
 		return 0;
 	case TCP_WINDOW_CLAMP:
@@ -1690,10 +1704,10 @@ static int do_tcp_getsockopt_int(struct sock *sk, int optname, int *val)
 		*val = !inet_csk_in_pingpong_mode(sk);
 		return 0;
 	case TCP_USER_TIMEOUT:
-		*val = (int)READ_ONCE(icsk->icsk_user_timeout);
+		*val = (int)READ_ONCE(tcp_sk(sk)->ext->user_timeout);
 		return 0;
 	case TCP_NOTSENT_LOWAT:
-		*val = (int)READ_ONCE(tp->notsent_lowat);
+		*val = (int)READ_ONCE(tp->ext->notsent_lowat);
 		return 0;
 	case TCP_SAVE_SYN:
 		*val = tp->save_syn;
@@ -1758,8 +1772,9 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval,
 
 /* --- TCP_INFO -------------------------------------------------------------------- */
 
-/* tcpi_busy_time, rwnd_limited, sndbuf_limited (us), the running one
- * included (Linux's tcp_get_info_chrono_stats). */
+/* tcpi_busy_time, rwnd_limited, sndbuf_limited (us, from the ms the
+ * chronographs count, as Linux's from jiffies), the running one included
+ * (Linux's tcp_get_info_chrono_stats). */
 static void tcp_get_info_chrono_stats(const struct sock *sk,
 				      struct tcp_info *info)
 {
@@ -1767,14 +1782,15 @@ static void tcp_get_info_chrono_stats(const struct sock *sk,
 	u64 stats[__TCP_CHRONO_MAX], total = 0;
 
 	for (int i = TCP_CHRONO_BUSY; i < __TCP_CHRONO_MAX; ++i) {
-		stats[i] = tp->chrono_stat[i - 1];
-		if (i == (int)tp->chrono_type)
-			stats[i] += tcp_clock_us(sk) - tp->chrono_start;
+		stats[i] = tp->ext->chrono_stat[i - 1];
+		if (i == (int)tp->ext->chrono_type)
+			stats[i] += (u32)(tcp_time_stamp_ms(sk) -
+					  tp->ext->chrono_start);
 		total += stats[i];
 	}
-	info->tcpi_busy_time = total;
-	info->tcpi_rwnd_limited = stats[TCP_CHRONO_RWND_LIMITED];
-	info->tcpi_sndbuf_limited = stats[TCP_CHRONO_SNDBUF_LIMITED];
+	info->tcpi_busy_time = total * 1000;   /* ms -> us */
+	info->tcpi_rwnd_limited = stats[TCP_CHRONO_RWND_LIMITED] * 1000;
+	info->tcpi_sndbuf_limited = stats[TCP_CHRONO_SNDBUF_LIMITED] * 1000;
 }
 
 /* The fields of a connection (not a listener). */
@@ -1820,21 +1836,21 @@ static void tcp_get_info_conn(struct sock *sk, struct tcp_info *info)
 	info->tcpi_rcv_space = tp->rcvq_space.space;
 	info->tcpi_total_retrans = tp->total_retrans;
 	info->tcpi_bytes_acked = tp->bytes_acked;
-	info->tcpi_bytes_received = tp->bytes_received;
+	info->tcpi_bytes_received = tp->ext->bytes_received;
 	info->tcpi_notsent_bytes = (u32)max(0, (int)(tp->write_seq - tp->snd_nxt));
 	tcp_get_info_chrono_stats(sk, info);
 	info->tcpi_segs_out = tp->segs_out;
 	info->tcpi_segs_in = READ_ONCE(tp->segs_in);
-	info->tcpi_data_segs_in = READ_ONCE(tp->data_segs_in);
+	info->tcpi_data_segs_in = READ_ONCE(tp->ext->data_segs_in);
 	info->tcpi_min_rtt = tp->rtt_min.rtt_us;
-	info->tcpi_data_segs_out = tp->data_segs_out;
+	info->tcpi_data_segs_out = tp->ext->data_segs_out;
 	info->tcpi_delivery_rate_app_limited = tp->app_limited ? 1 : 0;
 	info->tcpi_delivered = tp->delivered;
-	info->tcpi_bytes_sent = tp->bytes_sent;
-	info->tcpi_bytes_retrans = tp->bytes_retrans;
+	info->tcpi_bytes_sent = tp->ext->bytes_sent;
+	info->tcpi_bytes_retrans = tp->ext->bytes_retrans;
 	info->tcpi_dsack_dups = tp->dsack_dups;
 	info->tcpi_reord_seen = tp->reord_seen;
-	info->tcpi_rcv_ooopack = tp->rcv_ooopack;
+	info->tcpi_rcv_ooopack = tp->ext->rcv_ooopack;
 	info->tcpi_snd_wnd = tp->snd_wnd;
 }
 

@@ -23,7 +23,7 @@
 #include "sl/tcp.h"
 
 static LIST_HEAD(tcp_cong_list);
-static pthread_rwlock_t tcp_cong_lock = PTHREAD_RWLOCK_INITIALIZER;
+static rwlock_t tcp_cong_lock = RWLOCK_UNLOCKED;
 static pthread_once_t tcp_cong_once = PTHREAD_ONCE_INIT;
 
 static const struct tcp_congestion_ops *__tcp_ca_find(const char *name)
@@ -46,12 +46,12 @@ static int __tcp_register_congestion_control(struct tcp_congestion_ops *ca)
 	if (!ca->ssthresh || !ca->undo_cwnd ||
 	    !(ca->cong_avoid || ca->cong_control))
 		return -EINVAL;
-	pthread_rwlock_wrlock(&tcp_cong_lock);
+	write_lock(&tcp_cong_lock);
 	if (__tcp_ca_find(ca->name))
 		err = -EEXIST;
 	else
 		list_add_tail(&ca->list, &tcp_cong_list);
-	pthread_rwlock_unlock(&tcp_cong_lock);
+	rwlock_unlock(&tcp_cong_lock);
 	return err;
 }
 
@@ -84,9 +84,9 @@ const struct tcp_congestion_ops *tcp_ca_find(const char *name)
 	const struct tcp_congestion_ops *ca;
 
 	tcp_cong_init();
-	pthread_rwlock_rdlock(&tcp_cong_lock);
+	read_lock(&tcp_cong_lock);
 	ca = __tcp_ca_find(name);
-	pthread_rwlock_unlock(&tcp_cong_lock);
+	rwlock_unlock(&tcp_cong_lock);
 	return ca;
 }
 

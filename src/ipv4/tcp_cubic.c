@@ -15,8 +15,15 @@
  * (reduced further under fast convergence, RFC 9438 4.7), ssthresh =
  * cwnd * beta. cubic_root is our own: a 64-entry table gives the first
  * estimate, integer Newton-Raphson steps converge to floor(cbrt(a)).
+ *
+ * The state (struct bictcp, 60 bytes) lives out of line, allocated by the
+ * first ACK that needs it: icsk_ca_priv keeps a pointer and the two values
+ * cubictcp_init gives HyStart (issue 3: at most 1 KB per idle connection;
+ * an idle connection never needs more). Until then each hook reads the
+ * state init left: zeros and HyStart's round start.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sl/tcp.h"
@@ -46,7 +53,7 @@ static const u32 hystart_ack_delta_us = 2000;
 		    (BICTCP_BETA_SCALE - beta))                 /* 15 */
 #define CUBE_FACTOR ((1ULL << (10 + 3 * BICTCP_HZ)) / CUBE_RTT_SCALE)
 
-/* BIC TCP parameters (Linux's struct bictcp), in icsk_ca_priv. */
+/* BIC TCP parameters (Linux's struct bictcp), behind icsk_ca_priv. */
 struct bictcp {
 	u32 cnt;              /* increase cwnd by 1 after ACKs */
 	u32 last_max_cwnd;    /* last maximum snd_cwnd (W_max) */
@@ -66,8 +73,47 @@ struct bictcp {
 	u32 last_ack;         /* last time when the ACK spacing is close (us) */
 	u32 curr_rtt;         /* the minimum rtt of current round (us) */
 };
-_Static_assert(sizeof(struct bictcp) <= sizeof(((struct inet_connection_sock *)0)->icsk_ca_priv),
-	       "bictcp does not fit icsk_ca_priv");
+/* What icsk_ca_priv holds. */
+struct bictcp_priv {
+	struct bictcp *ca;    /* the state, NULL until first needed */
+	u32 round_start;      /* HyStart round start set by init (us) */
+	u32 end_seq;          /* snd_nxt at init */
+};
+_Static_assert(sizeof(struct bictcp_priv) <= sizeof(((struct inet_connection_sock *)0)->icsk_ca_priv),
+	       "bictcp_priv does not fit icsk_ca_priv");
+
+static struct bictcp_priv *bictcp_priv(const struct sock *sk)
+{
+	return inet_csk_ca(sk);
+}
+
+/* @ca as cubictcp_init left it (bictcp_reset + bictcp_hystart_reset). */
+static void bictcp_init_state(const struct bictcp_priv *p, struct bictcp *ca)
+{
+	memset(ca, 0, sizeof(*ca));
+	ca->round_start = ca->last_ack = p->round_start;
+	ca->end_seq = p->end_seq;
+	ca->curr_rtt = ~0U;
+}
+
+/*
+ * The state, allocated on first use. NULL before init (Linux's hooks then
+ * work on state that init clears anyway) or when memory is short: the
+ * caller works on a copy of the initial state instead.
+ */
+static struct bictcp *bictcp_ca(struct sock *sk)
+{
+	struct bictcp_priv *p = bictcp_priv(sk);
+
+	if (likely(p->ca))
+		return p->ca;
+	if (!inet_csk(sk)->icsk_ca_initialized)
+		return NULL;
+	p->ca = malloc(sizeof(*p->ca));
+	if (p->ca)
+		bictcp_init_state(p, p->ca);
+	return p->ca;
+}
 
 /* The ms clock CUBIC runs on (Linux: tcp_jiffies32 at HZ = 1000). */
 static u32 bictcp_clock_ms(const struct sock *sk)
@@ -86,10 +132,9 @@ static void bictcp_reset(struct bictcp *ca)
 	ca->found = 0;
 }
 
-static void bictcp_hystart_reset(struct sock *sk)
+static void bictcp_hystart_reset(struct sock *sk, struct bictcp *ca)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct bictcp *ca = inet_csk_ca(sk);
 
 	ca->round_start = ca->last_ack = bictcp_clock_us(sk);
 	ca->end_seq = tp->snd_nxt;
@@ -97,13 +142,33 @@ static void bictcp_hystart_reset(struct sock *sk)
 	ca->sample_cnt = 0;
 }
 
+/* Reset the state (init, Loss): in place, or by noting what a fresh one
+ * starts from. */
+static void bictcp_restart(struct sock *sk)
+{
+	struct bictcp_priv *p = bictcp_priv(sk);
+
+	if (p->ca) {
+		bictcp_reset(p->ca);
+		if (hystart)
+			bictcp_hystart_reset(sk, p->ca);
+		return;
+	}
+	p->round_start = bictcp_clock_us(sk);
+	p->end_seq = tcp_sk(sk)->snd_nxt;
+}
+
 static void cubictcp_init(struct sock *sk)
 {
-	struct bictcp *ca = inet_csk_ca(sk);
+	bictcp_restart(sk);
+}
 
-	bictcp_reset(ca);
-	if (hystart)
-		bictcp_hystart_reset(sk);
+static void cubictcp_release(struct sock *sk)
+{
+	struct bictcp_priv *p = bictcp_priv(sk);
+
+	free(p->ca);
+	p->ca = NULL;
 }
 
 /* Sending resumes after idle: shift the epoch by the idle time so the
@@ -111,13 +176,13 @@ static void cubictcp_init(struct sock *sk)
 static void cubictcp_cwnd_event(struct sock *sk, enum tcp_ca_event event)
 {
 	if (event == CA_EVENT_TX_START) {
-		struct bictcp *ca = inet_csk_ca(sk);
+		struct bictcp *ca = bictcp_priv(sk)->ca;  /* none: no epoch */
 		u32 now = bictcp_clock_ms(sk);
 		s32 delta = (s32)(now - tcp_sk(sk)->lsndtime);
 
 		/* We were application limited (idle) for a while. Shift
 		 * epoch_start to keep cwnd growth to cubic curve. */
-		if (ca->epoch_start && delta > 0) {
+		if (ca && ca->epoch_start && delta > 0) {
 			ca->epoch_start += (u32)delta;
 			if (after(ca->epoch_start, now))
 				ca->epoch_start = now;
@@ -263,7 +328,7 @@ tcp_friendliness:
 static void cubictcp_cong_avoid(struct sock *sk, u32 ack, u32 acked)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct bictcp *ca = inet_csk_ca(sk);
+	struct bictcp *ca, tmp;
 
 	(void)ack;
 	if (!tcp_is_cwnd_limited(sk))
@@ -273,6 +338,11 @@ static void cubictcp_cong_avoid(struct sock *sk, u32 ack, u32 acked)
 		if (!acked)
 			return;
 	}
+	ca = bictcp_ca(sk);
+	if (unlikely(!ca)) {
+		bictcp_init_state(bictcp_priv(sk), &tmp);
+		ca = &tmp;
+	}
 	bictcp_update(sk, ca, tcp_snd_cwnd(tp), acked);
 	tcp_cong_avoid_ai(tp, ca->cnt, acked);
 }
@@ -281,9 +351,13 @@ static void cubictcp_cong_avoid(struct sock *sk, u32 ack, u32 acked)
 static u32 cubictcp_recalc_ssthresh(struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
-	struct bictcp *ca = inet_csk_ca(sk);
+	struct bictcp *ca = bictcp_ca(sk), tmp;
 	u32 ss;
 
+	if (unlikely(!ca)) {
+		bictcp_init_state(bictcp_priv(sk), &tmp);
+		ca = &tmp;
+	}
 	ca->epoch_start = 0;    /* end of epoch */
 	/* Wmax and fast convergence */
 	if (tcp_snd_cwnd(tp) < ca->last_max_cwnd && fast_convergence)
@@ -298,10 +372,8 @@ static u32 cubictcp_recalc_ssthresh(struct sock *sk)
 
 static void cubictcp_state(struct sock *sk, u8 new_state)
 {
-	if (new_state == TCP_CA_Loss) {
-		bictcp_reset(inet_csk_ca(sk));
-		bictcp_hystart_reset(sk);
-	}
+	if (new_state == TCP_CA_Loss)
+		bictcp_restart(sk);
 }
 
 /* Account for TSO/GSO delays: an ACK train may legitimately be spread
@@ -319,14 +391,13 @@ static u32 hystart_ack_delay(const struct sock *sk)
 	return (u32)(d < 1000 ? d : 1000);
 }
 
-static void hystart_update(struct sock *sk, u32 delay)
+static void hystart_update(struct sock *sk, struct bictcp *ca, u32 delay)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct bictcp *ca = inet_csk_ca(sk);
 	u32 threshold;
 
 	if (after(tp->snd_una, ca->end_seq))
-		bictcp_hystart_reset(sk);
+		bictcp_hystart_reset(sk, ca);
 
 	if (hystart_detect & HYSTART_ACK_TRAIN) {
 		u32 now = bictcp_clock_us(sk);
@@ -379,11 +450,16 @@ static void hystart_update(struct sock *sk, u32 delay)
 static void cubictcp_acked(struct sock *sk, const struct ack_sample *sample)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
-	struct bictcp *ca = inet_csk_ca(sk);
+	struct bictcp *ca;
 	u32 delay;
 
 	/* Some calls are for duplicates without timestamps */
 	if (sample->rtt_us < 0)
+		return;
+	/* Before init (the SYN's ACK) Linux's samples go to state that init
+	 * clears; and without memory there is nowhere to keep one. */
+	ca = bictcp_ca(sk);
+	if (!ca)
 		return;
 	/* Discard delay samples right after fast recovery */
 	if (ca->epoch_start && (s32)(bictcp_clock_ms(sk) - ca->epoch_start) < 1000)
@@ -396,11 +472,12 @@ static void cubictcp_acked(struct sock *sk, const struct ack_sample *sample)
 		ca->delay_min = delay;
 	if (!ca->found && tcp_in_slow_start(tp) && hystart &&
 	    tcp_snd_cwnd(tp) >= hystart_low_window)
-		hystart_update(sk, delay);
+		hystart_update(sk, ca, delay);
 }
 
 struct tcp_congestion_ops cubictcp = {
 	.init = cubictcp_init,
+	.release = cubictcp_release,
 	.ssthresh = cubictcp_recalc_ssthresh,
 	.cong_avoid = cubictcp_cong_avoid,
 	.set_state = cubictcp_state,

@@ -42,7 +42,7 @@
 #define TCP_SACK_SEEN (1 << 0)
 #define TCP_DSACK_SEEN (1 << 2)
 
-/* tp->urg_data (the same values as tcp.c's). */
+/* tp->ext->urg_data (the same values as tcp.c's). */
 #define TCP_URG_VALID 0x0100
 #define TCP_URG_NOTYET 0x0200
 #define TCP_URG_READ 0x0400
@@ -95,7 +95,7 @@ static inline void tcp_update_wl(struct tcp_sock *tp, u32 seq)
 static inline bool tcp_skb_is_last_rtx(const struct sock *sk,
 				       const struct sk_buff *skb)
 {
-	return skb_queue_is_last(&tcp_sk(sk)->tcp_rtx_queue, skb);
+	return skb_queue_is_last(&tcp_sk(sk)->xfer->tcp_rtx_queue, skb);
 }
 static inline struct sk_buff *tcp_rtx_next(const struct sock *sk,
 					   struct sk_buff *skb)
@@ -746,7 +746,7 @@ void tcp_init_buffer_space(struct sock *sk)
 	    tp->window_clamp + tp->advmss > maxwin)
 		tp->window_clamp = max(2 * tp->advmss, maxwin - tp->advmss);
 	tp->rcv_ssthresh = min(tp->rcv_ssthresh, tp->window_clamp);
-	tp->snd_cwnd_stamp = net_now(sock_net(sk));
+	tp->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
 	tp->rcvq_space.space = min(min(tp->rcv_ssthresh, tp->rcv_wnd),
 				   (u32)TCP_INIT_CWND * tp->advmss);
 }
@@ -771,7 +771,7 @@ static void tcp_new_space(struct sock *sk)
 
 	if (tcp_should_expand_sndbuf(sk)) {
 		tcp_sndbuf_expand(sk);
-		tp->snd_cwnd_stamp = net_now(sock_net(sk));
+		tp->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
 	}
 	sk->sk_write_space(sk);
 }
@@ -899,17 +899,18 @@ void tcp_set_rto(struct sock *sk)
 static void tcp_update_rtt_min(struct sock *sk, u32 rtt_us, int flag)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	u64 wlen = (u64)READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_min_rtt_wlen) *
-		   1000000ULL;
-	u64 now = tp->tcp_mstamp;
+	/* ms, as Linux's minmax runs on jiffies */
+	u32 wlen = (u32)READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_min_rtt_wlen) *
+		   1000U;
+	u32 now = (u32)(tp->tcp_mstamp / 1000);
 
 	if ((flag & FLAG_ACK_MAYBE_DELAYED) && rtt_us > tcp_min_rtt(tp))
 		return;
 	if (!rtt_us)
 		rtt_us = 1;
-	if (rtt_us <= tcp_min_rtt(tp) || now - tp->rtt_min.stamp_us > wlen) {
+	if (rtt_us <= tcp_min_rtt(tp) || now - tp->rtt_min.stamp > wlen) {
 		tp->rtt_min.rtt_us = rtt_us;
-		tp->rtt_min.stamp_us = now;
+		tp->rtt_min.stamp = now;
 	}
 }
 
@@ -1018,7 +1019,7 @@ static inline u32 tcp_highest_sack_seq(const struct tcp_sock *tp)
 {
 	if (!tp->sacked_out)
 		return tp->snd_una;
-	return tp->highest_sack_end;
+	return tp->xfer->highest_sack_end;
 }
 
 static inline unsigned int tcp_skb_mss(const struct sk_buff *skb)
@@ -1044,7 +1045,6 @@ void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 
 	if (sacked & TCPCB_SACKED_ACKED)
 		return;
-	tp->retransmit_skb_hint = NULL;
 	if (sacked & TCPCB_LOST) {
 		if (sacked & TCPCB_SACKED_RETRANS) {
 			/* Account for retransmits that are lost again */
@@ -1072,7 +1072,8 @@ void tcp_clear_retrans(struct tcp_sock *tp)
 	tp->undo_marker = 0;
 	tp->undo_retrans = -1;
 	tp->sacked_out = 0;
-	tp->highest_sack_end = tp->snd_una;
+	if (tcp_xfer_active(tp))
+		tp->xfer->highest_sack_end = tp->snd_una;
 }
 
 static void tcp_init_undo(struct tcp_sock *tp)
@@ -1080,7 +1081,7 @@ static void tcp_init_undo(struct tcp_sock *tp)
 	tp->undo_marker = tp->snd_una;
 	/* Retransmissions still in flight may cause DSACKs later. */
 	tp->undo_retrans = (int)tp->retrans_out;
-	if (tp->tlp_high_seq && tp->tlp_retrans)
+	if (tp->xfer->tlp_high_seq && tp->xfer->tlp_retrans)
 		tp->undo_retrans++;
 	if (!tp->undo_retrans)
 		tp->undo_retrans = -1;
@@ -1197,14 +1198,13 @@ static void tcp_timeout_mark_lost(struct sock *sk)
 	} else if (tcp_is_reno(tp)) {
 		tcp_reset_reno_sack(tp);
 	}
-	skb_queue_walk(&tp->tcp_rtx_queue, skb) {
+	skb_queue_walk(&tp->xfer->tcp_rtx_queue, skb) {
 		if (is_reneg)
 			TCP_SKB_CB(skb)->sacked &= (u8)~TCPCB_SACKED_ACKED;
 		else if (skb != head && tcp_rack_skb_timeout(tp, skb, 0) > 0)
 			continue; /* Don't mark recently sent ones lost yet */
 		tcp_mark_skb_lost(sk, skb);
 	}
-	tp->retransmit_skb_hint = NULL;
 }
 
 /**
@@ -1234,7 +1234,7 @@ void tcp_enter_loss(struct sock *sk)
 	}
 	tcp_snd_cwnd_set(tp, tcp_packets_in_flight(tp) + 1);
 	tp->snd_cwnd_cnt = 0;
-	tp->snd_cwnd_stamp = net_now(net);
+	tp->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
 	/* Timeout in disordered state after receiving substantial DUPACKs
 	 * suggests that the degree of reordering is over-estimated. */
 	reordering = (u32)READ_ONCE(net->ipv4.sysctl_tcp_reordering);
@@ -1242,7 +1242,7 @@ void tcp_enter_loss(struct sock *sk)
 		tp->reordering = min(tp->reordering, reordering);
 	tcp_set_ca_state(sk, TCP_CA_Loss);
 	tp->high_seq = tp->snd_nxt;
-	tp->tlp_high_seq = 0;
+	tp->xfer->tlp_high_seq = 0;
 	/* F-RTO RFC5682 sec 3.1 step 1: retransmit SND.UNA if no previous
 	 * loss recovery is underway except recurring timeout(s) on the same
 	 * SND.UNA (sec 3.2). */
@@ -1256,11 +1256,11 @@ static void tcp_init_cwnd_reduction(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->high_seq = tp->snd_nxt;
-	tp->tlp_high_seq = 0;
+	tp->xfer->tlp_high_seq = 0;
 	tp->snd_cwnd_cnt = 0;
 	tp->prior_cwnd = tcp_snd_cwnd(tp);
-	tp->prr_delivered = 0;
-	tp->prr_out = 0;
+	tp->xfer->prr_delivered = 0;
+	tp->xfer->prr_out = 0;
 	tp->snd_ssthresh = inet_csk(sk)->icsk_ca_ops->ssthresh(sk);
 }
 
@@ -1279,21 +1279,21 @@ void tcp_cwnd_reduction(struct sock *sk, int newly_acked_sacked,
 
 	if (newly_acked_sacked <= 0 || !tp->prior_cwnd)
 		return;
-	tp->prr_delivered += (u32)newly_acked_sacked;
+	tp->xfer->prr_delivered += (u32)newly_acked_sacked;
 	if (delta < 0) {
-		u64 dividend = (u64)tp->snd_ssthresh * tp->prr_delivered +
+		u64 dividend = (u64)tp->snd_ssthresh * tp->xfer->prr_delivered +
 			       tp->prior_cwnd - 1;
 
-		sndcnt = (int)(dividend / tp->prior_cwnd) - (int)tp->prr_out;
+		sndcnt = (int)(dividend / tp->prior_cwnd) - (int)tp->xfer->prr_out;
 	} else {
-		sndcnt = max_t(int, (int)tp->prr_delivered - (int)tp->prr_out,
+		sndcnt = max_t(int, (int)tp->xfer->prr_delivered - (int)tp->xfer->prr_out,
 			       newly_acked_sacked);
 		if ((flag & FLAG_SND_UNA_ADVANCED) && !newly_lost)
 			sndcnt++;
 		sndcnt = min(delta, sndcnt);
 	}
 	/* Force a fast retransmit upon entering fast recovery */
-	sndcnt = max(sndcnt, (tp->prr_out ? 0 : 1));
+	sndcnt = max(sndcnt, (tp->xfer->prr_out ? 0 : 1));
 	tcp_snd_cwnd_set(tp, tcp_packets_in_flight(tp) + (u32)sndcnt);
 }
 
@@ -1307,7 +1307,7 @@ static void tcp_end_cwnd_reduction(struct sock *sk)
 	if (tp->snd_ssthresh < TCP_INFINITE_SSTHRESH &&
 	    (inet_csk(sk)->icsk_ca_state == TCP_CA_CWR || tp->undo_marker)) {
 		tcp_snd_cwnd_set(tp, tp->snd_ssthresh);
-		tp->snd_cwnd_stamp = net_now(sock_net(sk));
+		tp->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
 	}
 	tcp_ca_event(sk, CA_EVENT_COMPLETE_CWR);
 }
@@ -1377,10 +1377,9 @@ static void tcp_undo_cwnd_reduction(struct sock *sk, bool unmark_loss)
 	if (unmark_loss) {
 		struct sk_buff *skb;
 
-		skb_queue_walk(&tp->tcp_rtx_queue, skb)
+		skb_queue_walk(&tp->xfer->tcp_rtx_queue, skb)
 			TCP_SKB_CB(skb)->sacked &= (u8)~TCPCB_LOST;
 		tp->lost_out = 0;
-		tp->retransmit_skb_hint = NULL;
 	}
 	if (tp->prior_ssthresh) {
 		const struct inet_connection_sock *icsk = inet_csk(sk);
@@ -1389,9 +1388,12 @@ static void tcp_undo_cwnd_reduction(struct sock *sk, bool unmark_loss)
 		if (tp->prior_ssthresh > tp->snd_ssthresh)
 			tp->snd_ssthresh = tp->prior_ssthresh;
 	}
-	tp->snd_cwnd_stamp = net_now(sock_net(sk));
+	tp->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
 	tp->undo_marker = 0;
-	tp->rack.advanced = 1; /* Force RACK to re-exam losses */
+	/* Force RACK to re-exam losses (nothing to examine when idle: a
+	 * D-SACK may undo after everything was acked). */
+	if (tcp_xfer_active(tp))
+		tp->xfer->rack.advanced = 1;
 }
 
 static bool tcp_is_non_sack_preventing_reopen(struct sock *sk)
@@ -1549,7 +1551,7 @@ static void tcp_newreno_mark_lost(struct sock *sk, bool snd_una_advanced)
 			return;
 		mss = tcp_skb_mss(skb);
 		if (tcp_skb_pcount(skb) > 1 && skb->len > mss)
-			tcp_fragment(sk, &tp->tcp_rtx_queue, skb, mss, mss);
+			tcp_fragment(sk, &tp->xfer->tcp_rtx_queue, skb, mss, mss);
 		tcp_mark_skb_lost(sk, skb);
 	}
 }
@@ -1563,7 +1565,7 @@ static void tcp_mark_head_lost(struct sock *sk, int packets, int mark_head)
 	struct sk_buff *skb;
 	int cnt = 0;
 
-	skb_queue_walk(&tp->tcp_rtx_queue, skb) {
+	skb_queue_walk(&tp->xfer->tcp_rtx_queue, skb) {
 		if (TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_ACKED)
 			cnt += tcp_skb_pcount(skb);
 		if (cnt > packets)
@@ -1593,7 +1595,7 @@ static void tcp_identify_packet_loss(struct sock *sk, int *ack_flag)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (skb_queue_empty(&tp->tcp_rtx_queue))
+	if (skb_queue_empty(&tp->xfer->tcp_rtx_queue))
 		return;
 	if (tcp_is_reno(tp)) {
 		tcp_newreno_mark_lost(sk, *ack_flag & FLAG_SND_UNA_ADVANCED);
@@ -1837,11 +1839,10 @@ void tcp_simple_retransmit(struct sock *sk)
 	unsigned int mss = tcp_current_mss(sk);
 	struct sk_buff *skb;
 
-	skb_queue_walk(&tp->tcp_rtx_queue, skb) {
+	skb_queue_walk(&tp->xfer->tcp_rtx_queue, skb) {
 		if (tcp_skb_mss(skb) > mss)
 			tcp_mark_skb_lost(sk, skb);
 	}
-	tp->retransmit_skb_hint = NULL;
 	if (!tp->lost_out)
 		return;
 	if (tcp_is_reno(tp))
@@ -1871,15 +1872,15 @@ static void tcp_rate_skb_delivered(struct sock *sk, struct sk_buff *skb,
 
 	if (!scb->tx.delivered_mstamp)
 		return;
-	if (!rs->prior_delivered || tx_tstamp >= tp->first_tx_mstamp) {
+	if (!rs->prior_delivered || tx_tstamp >= tp->xfer->first_tx_mstamp) {
 		rs->prior_delivered = scb->tx.delivered;
 		rs->prior_mstamp = scb->tx.delivered_mstamp;
 		rs->is_app_limited = scb->tx.is_app_limited;
 		rs->is_retrans = scb->sacked & TCPCB_RETRANS;
 		/* Record send time of most recently ACKed packet: */
-		tp->first_tx_mstamp = tx_tstamp;
+		tp->xfer->first_tx_mstamp = tx_tstamp;
 		/* Find the duration of the "send phase" of this window: */
-		rs->interval_us = (long)tcp_stamp_us_delta(tp->first_tx_mstamp,
+		rs->interval_us = (long)tcp_stamp_us_delta(tp->xfer->first_tx_mstamp,
 							   scb->tx.first_tx_mstamp);
 	}
 	/* Mark off the skb delivered once it's sacked to avoid being used
@@ -1899,7 +1900,7 @@ static void tcp_rate_gen(struct sock *sk, u32 delivered, u32 lost,
 	if (tp->app_limited && after(tp->delivered, tp->app_limited))
 		tp->app_limited = 0;
 	if (delivered)
-		tp->delivered_mstamp = tp->tcp_mstamp;
+		tp->xfer->delivered_mstamp = tp->tcp_mstamp;
 	rs->acked_sacked = delivered; /* freshly ACKed or SACKed */
 	rs->losses = (int)lost;       /* freshly marked lost */
 	if (!rs->prior_mstamp || is_sack_reneg) {
@@ -1962,7 +1963,7 @@ static u32 tcp_dsack_seen(struct tcp_sock *tp, u32 start_seq, u32 end_seq,
 		return 0;
 	if (seq_len > tp->mss_cache)
 		dup_segs = (seq_len + tp->mss_cache - 1) / tp->mss_cache;
-	else if (tp->tlp_high_seq && tp->tlp_high_seq == end_seq)
+	else if (tp->xfer->tlp_high_seq && tp->xfer->tlp_high_seq == end_seq)
 		state->flag |= FLAG_DSACK_TLP;
 	tp->dsack_dups += dup_segs;
 	/* Skip the DSACK if dup segs weren't retransmitted by sender */
@@ -2050,7 +2051,7 @@ static int tcp_match_skb_to_sack(struct sock *sk, struct sk_buff *skb,
 		}
 		if (pkt_len >= skb->len && !in_sack)
 			return 0;
-		if (tcp_fragment(sk, &tp->tcp_rtx_queue, skb, pkt_len, mss) < 0)
+		if (tcp_fragment(sk, &tp->xfer->tcp_rtx_queue, skb, pkt_len, mss) < 0)
 			return -ENOMEM;
 	}
 	return in_sack;
@@ -2109,9 +2110,9 @@ static u8 tcp_sacktag_one(struct sock *sk, struct tcp_sacktag_state *state,
 		tp->sacked_out += pcount;
 		/* Out-of-order packets delivered */
 		state->sack_delivered += pcount;
-		if (!after(tp->highest_sack_end, tp->snd_una) ||
-		    after(end_seq, tp->highest_sack_end))
-			tp->highest_sack_end = end_seq;
+		if (!after(tp->xfer->highest_sack_end, tp->snd_una) ||
+		    after(end_seq, tp->xfer->highest_sack_end))
+			tp->xfer->highest_sack_end = end_seq;
 	}
 	/* D-SACK. We can detect redundant retransmission in S|R and plain R
 	 * frames and clear it. undo_retrans is decreased above, L|R frames
@@ -2128,7 +2129,7 @@ static u8 tcp_sacktag_one(struct sock *sk, struct tcp_sacktag_state *state,
 static struct sk_buff *tcp_sacktag_find(struct sock *sk, u32 start_seq)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct sk_buff_head *q = &tp->tcp_rtx_queue;
+	struct sk_buff_head *q = &tp->xfer->tcp_rtx_queue;
 	struct sk_buff *skb;
 
 	if (start_seq - tp->snd_una > tp->snd_nxt - start_seq) {
@@ -2147,7 +2148,7 @@ static void tcp_sacktag_walk(struct sock *sk, struct tcp_sacktag_state *state,
 			     u32 start_seq, u32 end_seq, bool dup_sack)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct sk_buff_head *q = &tp->tcp_rtx_queue;
+	struct sk_buff_head *q = &tp->xfer->tcp_rtx_queue;
 	struct sk_buff *skb = tcp_sacktag_find(sk, start_seq);
 
 	while (skb && skb != (struct sk_buff *)q) {
@@ -2206,8 +2207,9 @@ static int tcp_sacktag_write_queue(struct sock *sk, const struct sk_buff *ack_sk
 
 	state->flag = 0;
 	state->reord = tp->snd_nxt;
-	if (!tp->sacked_out)
-		tp->highest_sack_end = tp->snd_una;
+	/* A D-SACK may come when nothing is in transit any more. */
+	if (!tp->sacked_out && tcp_xfer_active(tp))
+		tp->xfer->highest_sack_end = tp->snd_una;
 	num_sacks = tcp_sack_read_blocks(ack_skb, sp);
 	if (num_sacks <= 0)
 		return 0;
@@ -2279,7 +2281,7 @@ static u32 tcp_tso_acked(struct sock *sk, struct sk_buff *skb)
 
 static void tcp_rtx_queue_unlink_and_free(struct sk_buff *skb, struct sock *sk)
 {
-	__skb_unlink(skb, &tcp_sk(sk)->tcp_rtx_queue);
+	__skb_unlink(skb, &tcp_sk(sk)->xfer->tcp_rtx_queue);
 	sk->sk_wmem_queued -= (int)skb->truesize;
 	sock_set_flag(sk, SOCK_QUEUE_SHRUNK);
 	consume_skb(skb);
@@ -2429,8 +2431,6 @@ static int tcp_clean_rtx_queue(struct sock *sk, u32 prior_fack,
 		if (!cs.fully_acked)
 			break;
 		next = tcp_rtx_next(sk, skb);
-		if (unlikely(skb == tp->retransmit_skb_hint))
-			tp->retransmit_skb_hint = NULL;
 		tcp_rtx_queue_unlink_and_free(skb, sk);
 	}
 	if (!skb)
@@ -2528,7 +2528,7 @@ static void tcp_cong_control(struct sock *sk, u32 ack, u32 acked_sacked,
 	} else if (tcp_may_raise_cwnd(sk, flag)) {
 		/* Advance cwnd if state allows */
 		icsk->icsk_ca_ops->cong_avoid(sk, ack, acked_sacked);
-		tcp_sk(sk)->snd_cwnd_stamp = net_now(sock_net(sk));
+		tcp_sk(sk)->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
 	}
 }
 
@@ -2672,7 +2672,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 	/* See if we can take anything off of the retransmit queue. */
 	flag |= tcp_clean_rtx_queue(sk, prior_fack, prior_snd_una, &sack_state);
 	tcp_rack_update_reo_wnd(sk, &rs);
-	if (tp->tlp_high_seq)
+	if (tp->xfer->tlp_high_seq)
 		tcp_process_tlp_ack(sk, ack, flag);
 	if (tcp_ack_is_dubious(sk, flag)) {
 		if (!(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP |
@@ -2703,7 +2703,7 @@ no_queue:
 	 * used to time the probes, and is probably far higher than it needs
 	 * to be for normal retransmission. */
 	tcp_ack_probe(sk);
-	if (tp->tlp_high_seq)
+	if (tp->xfer->tlp_high_seq)
 		tcp_process_tlp_ack(sk, ack, flag);
 	return 1;
 
@@ -2741,13 +2741,14 @@ static void tcp_dsack_set(struct sock *sk, u32 seq, u32 end_seq)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tcp_is_sack(tp) && READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_dsack)) {
+	if (tcp_is_sack(tp) && READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_dsack) &&
+	    !tcp_xfer_get(sk)) {
 		NET_INC_STATS(sock_net(sk), before(seq, tp->rcv_nxt) ?
 						    LINUX_MIB_TCPDSACKOLDSENT :
 						    LINUX_MIB_TCPDSACKOFOSENT);
 		tp->rx_opt.dsack = 1;
-		tp->duplicate_sack[0].start_seq = seq;
-		tp->duplicate_sack[0].end_seq = end_seq;
+		tp->xfer->duplicate_sack[0].start_seq = seq;
+		tp->xfer->duplicate_sack[0].end_seq = end_seq;
 	}
 }
 
@@ -2758,13 +2759,13 @@ static void tcp_dsack_extend(struct sock *sk, u32 seq, u32 end_seq)
 	if (!tp->rx_opt.dsack)
 		tcp_dsack_set(sk, seq, end_seq);
 	else
-		tcp_sack_extend(tp->duplicate_sack, seq, end_seq);
+		tcp_sack_extend(tp->xfer->duplicate_sack, seq, end_seq);
 }
 
 /* Merge blocks the first one now touches. */
 static void tcp_sack_maybe_coalesce(struct tcp_sock *tp)
 {
-	struct tcp_sack_block *sp = &tp->selective_acks[0];
+	struct tcp_sack_block *sp = &tp->xfer->selective_acks[0];
 	int this_sack = 1;
 
 	while (this_sack < tp->rx_opt.num_sacks) {
@@ -2787,7 +2788,7 @@ static void tcp_sack_maybe_coalesce(struct tcp_sock *tp)
 static void tcp_sack_new_ofo_skb(struct sock *sk, u32 seq, u32 end_seq)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_sack_block *sp = &tp->selective_acks[0];
+	struct tcp_sack_block *sp = &tp->xfer->selective_acks[0];
 	int cur_sacks = tp->rx_opt.num_sacks;
 	int this_sack;
 
@@ -2827,12 +2828,12 @@ new_sack:
 /* Blocks rcv_nxt now covers are gone (the hole filled). */
 static void tcp_sack_remove(struct tcp_sock *tp)
 {
-	struct tcp_sack_block *sp = &tp->selective_acks[0];
+	struct tcp_sack_block *sp = &tp->xfer->selective_acks[0];
 	int num_sacks = tp->rx_opt.num_sacks;
 	int this_sack;
 
 	/* Empty ofo queue, hence, all the SACKs are eaten. Clear. */
-	if (skb_queue_empty(&tp->out_of_order_queue)) {
+	if (skb_queue_empty(&tp->xfer->out_of_order_queue)) {
 		tp->rx_opt.num_sacks = 0;
 		return;
 	}
@@ -2843,7 +2844,7 @@ static void tcp_sack_remove(struct tcp_sock *tp)
 
 			/* Zap this SACK, by moving forward any other SACKS. */
 			for (i = this_sack + 1; i < num_sacks; i++)
-				tp->selective_acks[i - 1] = tp->selective_acks[i];
+				tp->xfer->selective_acks[i - 1] = tp->xfer->selective_acks[i];
 			num_sacks--;
 			continue;
 		}
@@ -2885,20 +2886,19 @@ static bool tcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *in_skb)
 	struct sk_buff *skb;
 	bool pruned = false;
 
-	if (skb_queue_empty(&tp->out_of_order_queue))
+	if (skb_queue_empty(&tp->xfer->out_of_order_queue))
 		return false;
 	NET_INC_STATS(sock_net(sk), LINUX_MIB_OFOPRUNED);
-	while ((skb = skb_peek_tail(&tp->out_of_order_queue)) != NULL) {
+	while ((skb = skb_peek_tail(&tp->xfer->out_of_order_queue)) != NULL) {
 		/* If incoming skb would land last in ofo queue, stop pruning. */
 		if (after(TCP_SKB_CB(in_skb)->seq, TCP_SKB_CB(skb)->seq))
 			break;
 		pruned = true;
-		__skb_unlink(skb, &tp->out_of_order_queue);
+		__skb_unlink(skb, &tp->xfer->out_of_order_queue);
 		tcp_drop_reason(sk, skb, SKB_DROP_REASON_SOCKET_RCVBUFF);
 		if (sk_rmem_alloc_get(sk) <= sk->sk_rcvbuf)
 			break;
 	}
-	tp->ooo_last_skb = skb_peek_tail(&tp->out_of_order_queue);
 	if (pruned && tp->rx_opt.sack_ok) {
 		tp->rx_opt.num_sacks = 0;
 		tp->rx_opt.dsack = 0;
@@ -2980,8 +2980,7 @@ void tcp_fin(struct sock *sk)
 	}
 	/* It _is_ possible, that we have something out-of-order _after_
 	 * FIN. Probably, we should reset in this case. For now drop them. */
-	skb_queue_purge(&tp->out_of_order_queue);
-	tp->ooo_last_skb = NULL;
+	__skb_queue_purge(&tp->xfer->out_of_order_queue);
 	if (tcp_is_sack(tp)) {
 		tp->rx_opt.num_sacks = 0;
 		tp->rx_opt.dsack = 0;
@@ -3048,7 +3047,7 @@ static void tcp_ofo_queue(struct sock *sk)
 	u32 dsack_high = tp->rcv_nxt;
 	struct sk_buff *skb;
 
-	while ((skb = skb_peek(&tp->out_of_order_queue)) != NULL) {
+	while ((skb = skb_peek(&tp->xfer->out_of_order_queue)) != NULL) {
 		struct tcp_skb_cb *tcb = TCP_SKB_CB(skb);
 		bool fin;
 
@@ -3061,7 +3060,7 @@ static void tcp_ofo_queue(struct sock *sk)
 				dsack_high = tcb->end_seq;
 			tcp_dsack_extend(sk, tcb->seq, dsack);
 		}
-		__skb_unlink(skb, &tp->out_of_order_queue);
+		__skb_unlink(skb, &tp->xfer->out_of_order_queue);
 		if (unlikely(!after(tcb->end_seq, tp->rcv_nxt))) {
 			tcp_drop_reason(sk, skb, SKB_DROP_REASON_NOT_SPECIFIED);
 			continue;
@@ -3070,13 +3069,11 @@ static void tcp_ofo_queue(struct sock *sk)
 		tcp_queue_rcv(sk, skb, NULL);
 		if (unlikely(fin)) {
 			tcp_fin(sk);
-			/* tcp_fin() purges tp->out_of_order_queue, so we must
+			/* tcp_fin() purges tp->xfer->out_of_order_queue, so we must
 			 * end this loop right now. */
 			break;
 		}
 	}
-	if (skb_queue_empty(&tp->out_of_order_queue))
-		tp->ooo_last_skb = NULL;
 }
 
 /* Insert @skb in the ordered out-of-order queue, dropping or replacing
@@ -3085,7 +3082,7 @@ static void tcp_ofo_queue(struct sock *sk)
 static bool tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct sk_buff_head *q = &tp->out_of_order_queue;
+	struct sk_buff_head *q = &tp->xfer->out_of_order_queue;
 	u32 seq = TCP_SKB_CB(skb)->seq, end_seq = TCP_SKB_CB(skb)->end_seq;
 	struct sk_buff *skb1, *next;
 
@@ -3136,7 +3133,6 @@ static bool tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPOFOMERGE);
 		tcp_drop_reason(sk, skb1, SKB_DROP_REASON_NOT_SPECIFIED);
 	}
-	tp->ooo_last_skb = skb_peek_tail(q);
 	return true;
 }
 
@@ -3149,24 +3145,25 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb, u32 len)
 	u32 seq = TCP_SKB_CB(skb)->seq, end_seq = TCP_SKB_CB(skb)->end_seq;
 	u32 truesize = skb->truesize;
 
-	if (unlikely(tcp_try_rmem_schedule(sk, skb, skb->truesize))) {
+	/* The queue and the SACK blocks live in the transfer state. */
+	if (unlikely(tcp_xfer_get(sk) ||
+		     tcp_try_rmem_schedule(sk, skb, skb->truesize))) {
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPOFODROP);
 		sk->sk_data_ready(sk);
 		tcp_drop_reason(sk, skb, SKB_DROP_REASON_SOCKET_RCVBUFF);
 		return;
 	}
 	inet_csk_schedule_ack(sk);
-	tp->rcv_ooopack += (u32)max_t(u16, 1, skb_shinfo(skb)->gso_segs);
+	TCP_EXT_ADD(sk, rcv_ooopack, (u32)max_t(u16, 1, skb_shinfo(skb)->gso_segs));
 	NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPOFOQUEUE);
-	if (skb_queue_empty(&tp->out_of_order_queue)) {
+	if (skb_queue_empty(&tp->xfer->out_of_order_queue)) {
 		/* Initial out of order segment, build 1 SACK. */
 		if (tcp_is_sack(tp)) {
 			tp->rx_opt.num_sacks = 1;
-			tp->selective_acks[0].start_seq = seq;
-			tp->selective_acks[0].end_seq = end_seq;
+			tp->xfer->selective_acks[0].start_seq = seq;
+			tp->xfer->selective_acks[0].end_seq = end_seq;
 		}
-		__skb_queue_tail(&tp->out_of_order_queue, skb);
-		tp->ooo_last_skb = skb;
+		__skb_queue_tail(&tp->xfer->out_of_order_queue, skb);
 	} else {
 		bool queued = tcp_ofo_insert(sk, skb);
 
@@ -3206,11 +3203,11 @@ static void tcp_data_queue_inorder(struct sock *sk, struct sk_buff *skb,
 		tcp_event_data_recv(sk, skb, len);
 	if (fin)
 		tcp_fin(sk);
-	if (!skb_queue_empty(&tp->out_of_order_queue)) {
+	if (!skb_queue_empty(&tp->xfer->out_of_order_queue)) {
 		tcp_ofo_queue(sk);
 		/* RFC5681. 4.2. SHOULD send immediate ACK, when gap in queue
 		 * is filled. */
-		if (skb_queue_empty(&tp->out_of_order_queue))
+		if (skb_queue_empty(&tp->xfer->out_of_order_queue))
 			inet_csk(sk)->icsk_ack.pending |= ICSK_ACK_NOW;
 	}
 	if (tp->rx_opt.num_sacks)
@@ -3310,12 +3307,15 @@ static void tcp_check_urg(struct sock *sk, const struct sl_tcphdr *th)
 	if (before(ptr, tp->rcv_nxt))
 		return;
 	/* Do we already have a newer (or duplicate) urgent pointer? */
-	if (tp->urg_data && !after(ptr, tp->urg_seq))
+	if (tp->ext->urg_data && !after(ptr, tp->ext->urg_seq))
+		return;
+	/* Kept in tcp_ext: without memory, no urgent data. */
+	if (!tcp_ext_get(sk))
 		return;
 	/* Tell the world about our new urgent pointer. */
 	sk->sk_data_ready(sk);
-	tp->urg_data = TCP_URG_NOTYET;
-	WRITE_ONCE(tp->urg_seq, ptr);
+	tp->ext->urg_data = TCP_URG_NOTYET;
+	WRITE_ONCE(tp->ext->urg_seq, ptr);
 }
 
 /* This is the 'fast' part of urgent handling. */
@@ -3328,8 +3328,8 @@ static void tcp_urg(struct sock *sk, struct sk_buff *skb,
 	if (unlikely(th->urg))
 		tcp_check_urg(sk, th);
 	/* Do we wait for any urgent data? - normally not... */
-	if (unlikely(tp->urg_data == TCP_URG_NOTYET)) {
-		u32 ptr = tp->urg_seq - ntohl(th->seq) + (th->doff * 4u) - th->syn;
+	if (unlikely(tp->ext->urg_data == TCP_URG_NOTYET)) {
+		u32 ptr = tp->ext->urg_seq - ntohl(th->seq) + (th->doff * 4u) - th->syn;
 
 		/* Is the urgent pointer pointing into this packet? */
 		if (ptr < skb->len) {
@@ -3337,7 +3337,7 @@ static void tcp_urg(struct sock *sk, struct sk_buff *skb,
 
 			if (skb_copy_bits(skb, (int)ptr, &tmp, 1))
 				return;
-			WRITE_ONCE(tp->urg_data, TCP_URG_VALID | tmp);
+			WRITE_ONCE(tp->ext->urg_data, TCP_URG_VALID | tmp);
 			if (!sock_flag(sk, SOCK_DEAD))
 				sk->sk_data_ready(sk);
 		}
@@ -3369,7 +3369,7 @@ static void __tcp_ack_snd_check(struct sock *sk, int ofo_possible)
 		tcp_send_ack(sk);
 		return;
 	}
-	if (!ofo_possible || skb_queue_empty(&tp->out_of_order_queue)) {
+	if (!ofo_possible || skb_queue_empty(&tp->xfer->out_of_order_queue)) {
 		tcp_send_delayed_ack(sk);
 		return;
 	}
@@ -3444,7 +3444,7 @@ static bool tcp_rst_exact(const struct sock *sk, const struct sk_buff *skb)
 	if (seq == tp->rcv_nxt || tcp_reset_check(sk, skb))
 		return true;
 	if (tcp_is_sack(tp) && tp->rx_opt.num_sacks > 0) {
-		const struct tcp_sack_block *sp = &tp->selective_acks[0];
+		const struct tcp_sack_block *sp = &tp->xfer->selective_acks[0];
 		u32 max_sack = sp[0].end_seq;
 		int i;
 
@@ -3560,8 +3560,8 @@ static bool tcp_header_predicted(const struct sock *sk,
 	return (tcp_flag_byte(th) & TCP_HP_BITS) == TCPHDR_ACK &&
 	       th->doff * 4u == tp->tcp_header_len &&
 	       ntohs(th->window) == (tp->snd_wnd >> tp->rx_opt.snd_wscale) &&
-	       skb_queue_empty(&tp->out_of_order_queue) && tp->rcv_wnd &&
-	       sk_rmem_alloc_get(sk) < sk->sk_rcvbuf && !tp->urg_data;
+	       skb_queue_empty(&tp->xfer->out_of_order_queue) && tp->rcv_wnd &&
+	       sk_rmem_alloc_get(sk) < sk->sk_rcvbuf && !tp->ext->urg_data;
 }
 
 /* Fast path, pure ACK (Linux: "bulk data transfer: sender"). */
@@ -3731,7 +3731,7 @@ void tcp_init_transfer(struct sock *sk, int bpf_op, struct sk_buff *skb)
 		tcp_snd_cwnd_set(tp, 1);
 	else
 		tcp_snd_cwnd_set(tp, TCP_INIT_CWND);
-	tp->snd_cwnd_stamp = net_now(sock_net(sk));
+	tp->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
 	if (!icsk->icsk_ca_initialized)
 		tcp_init_congestion_control(sk);
 	tcp_init_buffer_space(sk);
@@ -3818,7 +3818,7 @@ static int tcp_rcv_synsent_synack(struct sock *sk, struct sk_buff *skb,
 	tcp_finish_connect(sk, skb);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_state_change(sk);
-	if (tp->defer_accept || inet_csk_in_pingpong_mode(sk)) {
+	if (tp->ext->defer_accept || inet_csk_in_pingpong_mode(sk)) {
 		/* Save one ACK. Data will be ready after several ticks. */
 		inet_csk_schedule_ack(sk);
 		tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
@@ -4008,7 +4008,7 @@ static int tcp_rcv_fin_wait1(struct sock *sk, struct sk_buff *skb,
 		sk->sk_state_change(sk);
 		return 0;
 	}
-	if (READ_ONCE(tp->linger2) < 0) {
+	if (READ_ONCE(tp->ext->linger2) < 0) {
 		tcp_done(sk);
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPABORTONDATA);
 		return 1;

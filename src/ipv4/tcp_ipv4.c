@@ -337,7 +337,6 @@ static void tcp_openreq_init_rwin(struct request_sock *req,
 static void tcp_conn_request_cookie(struct sock *sk, struct sk_buff *skb,
 				    struct request_sock *req)
 {
-	u32 now_ms = tcp_time_stamp_ms(sk);
 	u16 mss = req->mss;
 
 	req->snt_isn = cookie_v4_init_sequence(skb, &mss);
@@ -345,13 +344,12 @@ static void tcp_conn_request_cookie(struct sock *sk, struct sk_buff *skb,
 	req->syncookie = 1;
 	tcp_synq_overflow(sk);
 	NET_INC_STATS(sock_net(sk), LINUX_MIB_SYNCOOKIESSENT);
+	/* With timestamps the options go in the TSval's low bits; the
+	 * SYN-ACK encodes them once (tcp_make_synack calls
+	 * cookie_init_timestamp) and ts_off stays the per-flow offset the
+	 * cookie ACK's check subtracts again. */
 	if (!req->tstamp_ok)
 		req->ecn_ok = 0;
-	else
-		/* The SYN-ACK's TSval (now + ts_off) must carry the options
-		 * in its low bits: move the offset back to the cookie's
-		 * timestamp (Linux's cookie_init_timestamp). */
-		req->ts_off -= now_ms - cookie_init_timestamp(req, now_ms);
 	tcp_send_synack(sk, req);
 }
 
@@ -557,6 +555,8 @@ int tcp_v4_do_rcv(struct sock *sk, struct sk_buff *skb)
 
 	if (sk->sk_state == TCP_ESTABLISHED) { /* Fast path */
 		tcp_rcv_established(sk, skb);
+		/* Quiescent again: give the transfer state back. */
+		tcp_xfer_put_idle(sk);
 		return 0;
 	}
 	if (sk->sk_state == TCP_LISTEN) {
@@ -575,6 +575,7 @@ int tcp_v4_do_rcv(struct sock *sk, struct sk_buff *skb)
 		rsk = sk;
 		goto reset;
 	}
+	tcp_xfer_put_idle(sk);
 	return 0;
 
 reset:
@@ -621,7 +622,7 @@ static void tcp_segs_in(struct tcp_sock *tp, const struct sk_buff *skb)
 
 	tp->segs_in += segs;
 	if (skb->len > tcp_hdr(skb)->doff * 4u)
-		tp->data_segs_in += segs;
+		TCP_EXT_ADD((struct sock *)tp, data_segs_in, segs);
 }
 
 /* Linux's tcp_add_backlog: queue for the owner; the limit leaves room
@@ -835,7 +836,7 @@ process:
 /* --- ICMP errors ------------------------------------------------------------------ */
 
 /**
- * tcp_v4_mtu_reduced - apply tp->mtu_info (ICMP fragmentation needed)
+ * tcp_v4_mtu_reduced - apply tp->ext->mtu_info (ICMP fragmentation needed)
  *
  * RFC 1191: the route learns the smaller path MTU; when it is below what
  * the MSS was built for, tcp_sync_mss shrinks the MSS and the lost
@@ -853,7 +854,7 @@ void tcp_v4_mtu_reduced(struct sock *sk)
 
 	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE))
 		return;
-	mtu = READ_ONCE(tcp_sk(sk)->mtu_info);
+	mtu = READ_ONCE(tcp_sk(sk)->ext->mtu_info);
 	ipv4_update_pmtu(net, inet->inet_daddr, mtu);
 	sk_dst_reset(sk);
 	rt = tcp_v4_connect_route(sk, inet->inet_daddr, inet->inet_dport, &fl4);
@@ -946,9 +947,10 @@ static void tcp_v4_err_deliver(struct sock *sk, struct sk_buff *skb,
 /* ICMP fragmentation needed for a connection: PMTU now or when released. */
 static void tcp_v4_err_frag_needed(struct sock *sk, u32 info)
 {
-	if (sk->sk_state == TCP_LISTEN)
+	/* tcp_ext keeps it: without memory, the ICMP is lost. */
+	if (sk->sk_state == TCP_LISTEN || !tcp_ext_get(sk))
 		return;
-	WRITE_ONCE(tcp_sk(sk)->mtu_info, info);
+	WRITE_ONCE(tcp_sk(sk)->ext->mtu_info, info);
 	if (!sock_owned_by_user(sk)) {
 		tcp_v4_mtu_reduced(sk);
 	} else if (!(__atomic_fetch_or(&tcp_sk(sk)->tsq_flags,
@@ -1050,8 +1052,7 @@ void tcp_v4_destroy_sock(struct sock *sk)
 	/* Cleanup up the write buffer. */
 	tcp_write_queue_purge(sk);
 	/* Cleans up our, hopefully empty, out_of_order_queue. */
-	skb_queue_purge(&tcp_sk(sk)->out_of_order_queue);
-	tcp_sk(sk)->ooo_last_skb = NULL;
+	tcp_xfer_free(sk);
 	/* Clean up a referenced TCP bind bucket. */
 	if (inet_csk(sk)->icsk_bind_hash)
 		inet_put_port(sk);
@@ -1107,7 +1108,7 @@ static struct sock *tcp_next_full_sock(struct inet_hashinfo *h, u32 bucket)
 {
 	struct sock *sk, *found = NULL;
 
-	pthread_rwlock_rdlock(&h->ehash[bucket].lock);
+	read_lock(&h->ehash[bucket].lock);
 	hlist_for_each_entry(sk, &h->ehash[bucket].chain, sk_node) {
 		if (sk->sk_state != TCP_TIME_WAIT &&
 		    sk->sk_state != TCP_NEW_SYN_RECV) {
@@ -1116,7 +1117,7 @@ static struct sock *tcp_next_full_sock(struct inet_hashinfo *h, u32 bucket)
 			break;
 		}
 	}
-	pthread_rwlock_unlock(&h->ehash[bucket].lock);
+	rwlock_unlock(&h->ehash[bucket].lock);
 	return found;
 }
 
@@ -1150,6 +1151,7 @@ static void tcp_sk_exit(struct net *net)
 	tcp_sk_exit_orphans(h);
 	inet_hashinfo_destroy(h);
 	net->ipv4.tcp_hashinfo = NULL;
+	tcp_xfer_cache_exit(net);
 }
 
 const struct pernet_operations tcp_net_ops = {

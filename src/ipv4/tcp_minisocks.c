@@ -264,9 +264,9 @@ static struct sock *inet_csk_complete_hashdance(struct sock *sk,
 		if (del_timer_sync(&req->rsk_timer))
 			reqsk_put(req);
 		if (req->num_timeout == 0)
-			__atomic_fetch_sub(&inet_csk(sk)->icsk_accept_queue.young,
+			__atomic_fetch_sub(&inet_csk(sk)->icsk_accept_queue->young,
 					   1, __ATOMIC_RELAXED);
-		__atomic_fetch_sub(&inet_csk(sk)->icsk_accept_queue.qlen, 1,
+		__atomic_fetch_sub(&inet_csk(sk)->icsk_accept_queue->qlen, 1,
 				   __ATOMIC_RELAXED);
 		reqsk_put(req);   /* the hash reference */
 		if (inet_csk_reqsk_queue_add(sk, req, child))
@@ -461,7 +461,7 @@ struct sock *tcp_create_openreq_child(const struct sock *sk,
 	newtp->snd_up = seq;
 	newtp->snd_wl1 = req->rcv_isn;
 	newtp->rtt_min.rtt_us = 0;
-	newtp->rtt_min.stamp_us = tcp_clock_us(newsk);
+	newtp->rtt_min.stamp = tcp_time_stamp_ms(newsk);
 	inet_csk(newsk)->icsk_ack.lrcvtime = tcp_time_stamp_ms(newsk);
 	newtp->lsndtime = tcp_time_stamp_ms(newsk);
 	newtp->total_retrans = req->num_retrans;

@@ -7,7 +7,7 @@
  *         tcp_snd_wnd_test (receiver's window), tcp_nagle_test (RFC 896,
  *         Minshall's variant as Linux), tcp_mss_split_point/tcp_fragment
  *         (GSO sizing), tcp_transmit_skb, tcp_event_new_data_sent (the skb
- *         moves from sk_write_queue to tp->tcp_rtx_queue).
+ *         moves from sk_write_queue to tp->xfer->tcp_rtx_queue).
  * Segment: tcp_transmit_skb -> __tcp_transmit_skb: clone (or copy while a
  *         previous clone still shares the buffer), push the header and the
  *         options (tcp_options_write, Linux's order), select the window
@@ -90,7 +90,7 @@ static inline bool tcp_skb_is_last(const struct sock *sk,
 static inline bool tcp_rtx_and_write_queues_empty(const struct sock *sk)
 {
 	return skb_queue_empty(&sk->sk_write_queue) &&
-	       skb_queue_empty(&tcp_sk(sk)->tcp_rtx_queue);
+	       skb_queue_empty(&tcp_sk(sk)->xfer->tcp_rtx_queue);
 }
 
 /* Segments of @skb at @mss_now: gso_segs/gso_size in the shared info. */
@@ -342,9 +342,9 @@ static unsigned int tcp_established_options(const struct sock *sk,
 	n = min_t(unsigned int, eff_sacks,
 		  (remaining - TCPOLEN_SACK_BASE_ALIGNED) / TCPOLEN_SACK_PERBLOCK);
 	if (tp->rx_opt.dsack)
-		opts->sacks[i++] = tp->duplicate_sack[0];
+		opts->sacks[i++] = tp->xfer->duplicate_sack[0];
 	for (unsigned int j = 0; i < n && j < tp->rx_opt.num_sacks; j++)
-		opts->sacks[i++] = tp->selective_acks[j];
+		opts->sacks[i++] = tp->xfer->selective_acks[j];
 	opts->num_sack_blocks = (u8)n;
 	return size + TCPOLEN_SACK_BASE_ALIGNED + n * TCPOLEN_SACK_PERBLOCK;
 }
@@ -715,11 +715,11 @@ static void tcp_rate_skb_sent(struct sock *sk, struct sk_buff *skb)
 	if (!tp->packets_out) {
 		u64 tstamp_us = tcp_skb_timestamp_us(skb);
 
-		tp->first_tx_mstamp = tstamp_us;
-		tp->delivered_mstamp = tstamp_us;
+		tp->xfer->first_tx_mstamp = tstamp_us;
+		tp->xfer->delivered_mstamp = tstamp_us;
 	}
-	tcb->tx.first_tx_mstamp = tp->first_tx_mstamp;
-	tcb->tx.delivered_mstamp = tp->delivered_mstamp;
+	tcb->tx.first_tx_mstamp = tp->xfer->first_tx_mstamp;
+	tcb->tx.delivered_mstamp = tp->xfer->delivered_mstamp;
 	tcb->tx.delivered = tp->delivered;
 	tcb->tx.is_app_limited = tp->app_limited ? 1 : 0;
 }
@@ -784,8 +784,8 @@ static void tcp_xmit_account(struct sock *sk, const struct sk_buff *skb,
 		tcp_event_ack_sent(sk, rcv_nxt);
 	if (skb->len != hlen) {
 		tcp_event_data_sent(tp, sk);
-		tp->data_segs_out += (u32)pcount;
-		tp->bytes_sent += skb->len - hlen;
+		TCP_EXT_ADD(sk, data_segs_out, (u32)pcount);
+		TCP_EXT_ADD(sk, bytes_sent, skb->len - hlen);
 	}
 	/* Retransmissions count in RetransSegs, not OutSegs (Linux). */
 	if (after(tcb->end_seq, tp->snd_nxt) || tcb->seq == tcb->end_seq)
@@ -957,7 +957,7 @@ int tcp_fragment(struct sock *sk, struct sk_buff_head *queue,
 	tcp_set_skb_tso_segs(skb, mss_now);
 	tcp_set_skb_tso_segs(buff, mss_now);
 	/* Sent segments: fix the in-flight counts (the rtx queue only). */
-	if (queue == &tp->tcp_rtx_queue) {
+	if (queue == &tp->xfer->tcp_rtx_queue) {
 		int diff = old_factor - tcp_skb_pcount(skb) -
 			   tcp_skb_pcount(buff);
 
@@ -1120,7 +1120,7 @@ static void tcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb)
 
 	WRITE_ONCE(tp->snd_nxt, TCP_SKB_CB(skb)->end_seq);
 	__skb_unlink(skb, &sk->sk_write_queue);
-	__skb_queue_tail(&tp->tcp_rtx_queue, skb);
+	__skb_queue_tail(&tp->xfer->tcp_rtx_queue, skb);
 	tp->packets_out += (u32)tcp_skb_pcount(skb);
 	if (tp->packets_out > tp->max_packets_out)
 		tp->max_packets_out = tp->packets_out;
@@ -1141,7 +1141,7 @@ static void tcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited)
 	}
 	if (tcp_packets_in_flight(tp) >= tcp_snd_cwnd(tp)) {
 		tp->snd_cwnd_used = 0;
-		tp->snd_cwnd_stamp = net_now(sock_net(sk));
+		tp->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
 	} else if (tcp_packets_in_flight(tp) > tp->snd_cwnd_used) {
 		tp->snd_cwnd_used = tcp_packets_in_flight(tp);
 	}
@@ -1217,7 +1217,7 @@ bool tcp_write_xmit(struct sock *sk, unsigned int mss_now, int nonagle,
 		/* PRR (RFC 6937) counts new data sent during recovery too. */
 		if (inet_csk(sk)->icsk_ca_state == TCP_CA_Recovery ||
 		    inet_csk(sk)->icsk_ca_state == TCP_CA_CWR)
-			tp->prr_out += sent_pkts;
+			tp->xfer->prr_out += sent_pkts;
 		/* RFC 8985 7.2: one loss probe per tail loss episode, armed
 		 * when new data leaves (not by the probe itself). */
 		if (push_one != 2)
@@ -1365,6 +1365,8 @@ int tcp_connect(struct sock *sk)
 	int err;
 
 	tcp_connect_init(sk);
+	if (unlikely(tcp_xfer_get(sk)))
+		return -ENOBUFS;
 	buff = tcp_alloc_ctl_skb(sock_net(sk));
 	if (unlikely(!buff))
 		return -ENOBUFS;
@@ -1375,7 +1377,7 @@ int tcp_connect(struct sock *sk)
 	 * tcp_connect_queue_skb). */
 	buff->tstamp = usec_to_nsec(tp->tcp_mstamp);
 	sk->sk_wmem_queued += (int)buff->truesize;
-	__skb_queue_tail(&tp->tcp_rtx_queue, buff);
+	__skb_queue_tail(&tp->xfer->tcp_rtx_queue, buff);
 	tp->packets_out += (u32)tcp_skb_pcount(buff);
 	err = tcp_transmit_skb(sk, buff, 1);
 	if (err == -ECONNREFUSED)
@@ -1722,6 +1724,9 @@ void tcp_send_fin(struct sock *sk)
 		TCP_SKB_CB(tskb)->end_seq++;
 		tp->write_seq++;
 	} else {
+		/* As for a failed skb allocation: no FIN (Linux retries). */
+		if (unlikely(tcp_xfer_get(sk)))
+			return;
 		skb = tcp_alloc_ctl_skb(sock_net(sk));
 		if (unlikely(!skb))
 			return;
@@ -1791,7 +1796,7 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs)
 			len = avail_wnd;
 	}
 	if (skb->len > (unsigned int)len) {
-		if (tcp_fragment(sk, &tp->tcp_rtx_queue, skb, (u32)len, cur_mss))
+		if (tcp_fragment(sk, &tp->xfer->tcp_rtx_queue, skb, (u32)len, cur_mss))
 			return -ENOMEM; /* We'll try again later. */
 	} else {
 		if (tcp_skb_unclone(skb))
@@ -1807,7 +1812,7 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs)
 	if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN)
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPSYNRETRANS);
 	tp->total_retrans += (u32)segs;
-	tp->bytes_retrans += skb->len;
+	TCP_EXT_ADD(sk, bytes_retrans, skb->len);
 	err = tcp_transmit_skb(sk, skb, 1);
 	if (!err)
 		TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
@@ -1862,7 +1867,7 @@ void tcp_xmit_retransmit_queue(struct sock *sk)
 	if (!tp->packets_out || !rtx_head)
 		return;
 	max_segs = tcp_tso_segs(sk, tcp_current_mss(sk));
-	for (skb = rtx_head; skb != (struct sk_buff *)&tp->tcp_rtx_queue;
+	for (skb = rtx_head; skb != (struct sk_buff *)&tp->xfer->tcp_rtx_queue;
 	     skb = next) {
 		int segs, mib_idx;
 		u8 sacked;
@@ -1888,7 +1893,7 @@ void tcp_xmit_retransmit_queue(struct sock *sk)
 		next = skb->next;
 		NET_ADD_STATS(sock_net(sk), mib_idx, tcp_skb_pcount(skb));
 		if (tcp_in_cwnd_reduction(sk))
-			tp->prr_out += (u32)tcp_skb_pcount(skb);
+			tp->xfer->prr_out += (u32)tcp_skb_pcount(skb);
 		if (skb == rtx_head && icsk->icsk_pending != ICSK_TIME_REO_TIMEOUT)
 			rearm_timer = true;
 	}
@@ -1911,9 +1916,9 @@ void tcp_send_loss_probe(struct sock *sk)
 	int pcount;
 
 	/* At most one outstanding TLP (RFC 8985 7.3). */
-	if (tp->tlp_high_seq)
+	if (tp->xfer->tlp_high_seq)
 		goto rearm_timer;
-	tp->tlp_retrans = 0;
+	tp->xfer->tlp_retrans = 0;
 	skb = tcp_send_head(sk);
 	if (skb && tcp_snd_wnd_test(tp, skb, mss)) {
 		pcount = (int)tp->packets_out;
@@ -1922,24 +1927,24 @@ void tcp_send_loss_probe(struct sock *sk)
 			goto probe_sent;
 		goto rearm_timer;
 	}
-	skb = skb_peek_tail(&tp->tcp_rtx_queue);
+	skb = skb_peek_tail(&tp->xfer->tcp_rtx_queue);
 	if (unlikely(!skb)) {
 		inet_csk(sk)->icsk_pending = 0;
 		return;
 	}
 	pcount = tcp_skb_pcount(skb);
 	if (pcount > 1 && skb->len > (unsigned int)(pcount - 1) * mss) {
-		if (tcp_fragment(sk, &tp->tcp_rtx_queue, skb,
+		if (tcp_fragment(sk, &tp->xfer->tcp_rtx_queue, skb,
 				 (u32)(pcount - 1) * mss, mss))
 			goto rearm_timer;
 		skb = skb->next;
 	}
 	if (__tcp_retransmit_skb(sk, skb, 1))
 		goto rearm_timer;
-	tp->tlp_retrans = 1;
+	tp->xfer->tlp_retrans = 1;
 probe_sent:
 	/* Record snd_nxt for loss detection. */
-	tp->tlp_high_seq = tp->snd_nxt;
+	tp->xfer->tlp_high_seq = tp->snd_nxt;
 	NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPLOSSPROBES);
 	/* Reset s.t. tcp_rearm_rto will restart timer from now. */
 	inet_csk(sk)->icsk_pending = 0;
@@ -2050,9 +2055,9 @@ void tcp_send_probe0(struct sock *sk)
 		 * conservatively. */
 		timeout = TCP_RESOURCE_PROBE_INTERVAL;
 	}
-	if (icsk->icsk_user_timeout && icsk->icsk_probes_tstamp) {
+	if (tcp_sk(sk)->ext->user_timeout && icsk->icsk_probes_tstamp) {
 		u64 elapsed = net_now(net) - icsk->icsk_probes_tstamp;
-		u64 user = (u64)icsk->icsk_user_timeout * NSEC_PER_MSEC;
+		u64 user = (u64)tcp_sk(sk)->ext->user_timeout * NSEC_PER_MSEC;
 		u64 remaining = user > elapsed ? user - elapsed : 0;
 
 		timeout = min(timeout, max_t(u64, remaining,
@@ -2064,14 +2069,22 @@ void tcp_send_probe0(struct sock *sk)
 
 /* --- chronographs (tcp_info busy/rwnd/sndbuf limited) ------------------------- */
 
-static void tcp_chrono_set(struct tcp_sock *tp, int new_type, u64 now)
+/* @now in ms: Linux counts the chronographs in jiffies. Nothing to do
+ * from none to none (an idle connection keeps no tcp_ext for it). */
+static void tcp_chrono_set(struct sock *sk, int new_type, u32 now)
 {
-	int old = (int)tp->chrono_type;
+	int old = (int)tcp_sk(sk)->ext->chrono_type;
+	struct tcp_ext *x;
 
+	if (old == TCP_CHRONO_UNSPEC && new_type == TCP_CHRONO_UNSPEC)
+		return;
+	x = tcp_ext_get(sk);
+	if (unlikely(!x))
+		return;
 	if (old > TCP_CHRONO_UNSPEC && old < __TCP_CHRONO_MAX)
-		tp->chrono_stat[old - 1] += now - tp->chrono_start;
-	tp->chrono_start = now;
-	tp->chrono_type = (u32)new_type;
+		x->chrono_stat[old - 1] += now - x->chrono_start;
+	x->chrono_start = now;
+	x->chrono_type = (u8)new_type;
 }
 
 /**
@@ -2082,8 +2095,8 @@ void tcp_chrono_start(struct sock *sk, int type)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (type > (int)tp->chrono_type)
-		tcp_chrono_set(tp, type, tcp_clock_us(sk));
+	if (type > (int)tp->ext->chrono_type)
+		tcp_chrono_set(sk, type, tcp_time_stamp_ms(sk));
 }
 
 /**
@@ -2095,16 +2108,17 @@ void tcp_chrono_stop(struct sock *sk, int type)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	if (tcp_rtx_and_write_queues_empty(sk))
-		tcp_chrono_set(tp, TCP_CHRONO_UNSPEC, tcp_clock_us(sk));
-	else if (type == (int)tp->chrono_type)
-		tcp_chrono_set(tp, TCP_CHRONO_BUSY, tcp_clock_us(sk));
+		tcp_chrono_set(sk, TCP_CHRONO_UNSPEC, tcp_time_stamp_ms(sk));
+	else if (type == (int)tp->ext->chrono_type)
+		tcp_chrono_set(sk, TCP_CHRONO_BUSY, tcp_time_stamp_ms(sk));
 }
 
 /* --- deferred work ----------------------------------------------------------------- */
 
 #define TCP_DEFERRED_ALL                                                  \
 	(TCPF_TSQ_DEFERRED | TCPF_WRITE_TIMER_DEFERRED |                   \
-	 TCPF_DELACK_TIMER_DEFERRED | TCPF_MTU_REDUCED_DEFERRED)
+	 TCPF_DELACK_TIMER_DEFERRED | TCPF_MTU_REDUCED_DEFERRED |          \
+	 TCPF_KEEPALIVE_TIMER_DEFERRED)
 
 /**
  * tcp_release_cb - run what softirq deferred while the user owned the
@@ -2119,7 +2133,7 @@ void tcp_release_cb(struct sock *sk)
 
 	if (!(READ_ONCE(tcp_sk(sk)->tsq_flags) & TCP_DEFERRED_ALL))
 		return;
-	flags = __atomic_fetch_and(&tcp_sk(sk)->tsq_flags, ~TCP_DEFERRED_ALL,
+	flags = __atomic_fetch_and(&tcp_sk(sk)->tsq_flags, (u32)~TCP_DEFERRED_ALL,
 				   __ATOMIC_ACQ_REL) & TCP_DEFERRED_ALL;
 	if (flags & TCPF_TSQ_DEFERRED) {
 		tcp_push_pending_frames(sk);
@@ -2131,6 +2145,10 @@ void tcp_release_cb(struct sock *sk)
 	}
 	if (flags & TCPF_DELACK_TIMER_DEFERRED) {
 		tcp_delack_timer_handler(sk);
+		sock_put(sk);
+	}
+	if (flags & TCPF_KEEPALIVE_TIMER_DEFERRED) {
+		tcp_keepalive_timer_handler(sk);
 		sock_put(sk);
 	}
 	if (flags & TCPF_MTU_REDUCED_DEFERRED) {

@@ -77,7 +77,7 @@ static u32 tcp_rack_reo_wnd(const struct sock *sk)
  */
 s32 tcp_rack_skb_timeout(struct tcp_sock *tp, struct sk_buff *skb, u32 reo_wnd)
 {
-	return (s32)(tp->rack.rtt_us + reo_wnd -
+	return (s32)(tp->xfer->rack.rtt_us + reo_wnd -
 		     tcp_stamp_us_delta(tp->tcp_mstamp,
 					tcp_skb_timestamp_us(skb)));
 }
@@ -109,16 +109,16 @@ static void tcp_rack_detect_loss(struct sock *sk, u32 *reo_timeout)
 
 	*reo_timeout = 0;
 	reo_wnd = tcp_rack_reo_wnd(sk);
-	skb_queue_walk_safe(&tp->tcp_rtx_queue, skb, n) {
+	skb_queue_walk_safe(&tp->xfer->tcp_rtx_queue, skb, n) {
 		struct tcp_skb_cb *scb = TCP_SKB_CB(skb);
 		bool retrans = scb->sacked & TCPCB_SACKED_RETRANS;
 		s32 remaining;
 
 		if (!tcp_rack_skb_candidate(skb) || (only_retrans && !retrans))
 			continue;
-		if (!tcp_skb_sent_after(tp->rack.mstamp,
+		if (!tcp_skb_sent_after(tp->xfer->rack.mstamp,
 					tcp_skb_timestamp_us(skb),
-					tp->rack.end_seq, scb->end_seq)) {
+					tp->xfer->rack.end_seq, scb->end_seq)) {
 			/* Sequence order is send order for the rest, except
 			 * for segments being retransmitted. */
 			if (retrans)
@@ -149,10 +149,10 @@ void tcp_rack_mark_lost(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	u32 timeout;
 
-	if (!tp->rack.advanced)
+	if (!tp->xfer->rack.advanced)
 		return;
 	/* Reset the advanced flag to avoid unnecessary queue scanning. */
-	tp->rack.advanced = 0;
+	tp->xfer->rack.advanced = 0;
 	tcp_rack_detect_loss(sk, &timeout);
 	if (timeout) {
 		/* RFC 8985 6.3: RACK_reo_timeout, plus Linux's 2 ms slack. */
@@ -176,12 +176,12 @@ void tcp_rack_advance(struct tcp_sock *tp, u8 sacked, u32 end_seq,
 
 	if (rtt_us < tcp_min_rtt(tp) && (sacked & TCPCB_RETRANS))
 		return;
-	tp->rack.advanced = 1;
-	tp->rack.rtt_us = rtt_us;
-	if (tcp_skb_sent_after(xmit_time, tp->rack.mstamp, end_seq,
-			       tp->rack.end_seq)) {
-		tp->rack.mstamp = xmit_time;
-		tp->rack.end_seq = end_seq;
+	tp->xfer->rack.advanced = 1;
+	tp->xfer->rack.rtt_us = rtt_us;
+	if (tcp_skb_sent_after(xmit_time, tp->xfer->rack.mstamp, end_seq,
+			       tp->xfer->rack.end_seq)) {
+		tp->xfer->rack.mstamp = xmit_time;
+		tp->xfer->rack.end_seq = end_seq;
 	}
 }
 
@@ -313,17 +313,17 @@ static void tcp_tlp_reduce_cwnd(struct sock *sk)
 	int state = TCP_CA_Open;
 
 	tp->high_seq = tp->snd_nxt;
-	tp->tlp_high_seq = 0;
+	tp->xfer->tlp_high_seq = 0;
 	tp->snd_cwnd_cnt = 0;
 	tp->prior_cwnd = tcp_snd_cwnd(tp);
-	tp->prr_delivered = 0;
-	tp->prr_out = 0;
+	tp->xfer->prr_delivered = 0;
+	tp->xfer->prr_out = 0;
 	tp->snd_ssthresh = icsk->icsk_ca_ops->ssthresh(sk);
 	tcp_set_ca_state(sk, TCP_CA_CWR);
 	if (!icsk->icsk_ca_ops->cong_control &&
 	    tp->snd_ssthresh < TCP_INFINITE_SSTHRESH) {
 		tcp_snd_cwnd_set(tp, tp->snd_ssthresh);
-		tp->snd_cwnd_stamp = net_now(sock_net(sk));
+		tp->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
 	}
 	tcp_ca_event(sk, CA_EVENT_COMPLETE_CWR);
 	if (tcp_left_out(tp) || tcp_any_retrans_done(sk))
@@ -346,21 +346,21 @@ void tcp_process_tlp_ack(struct sock *sk, u32 ack, int flag)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (before(ack, tp->tlp_high_seq))
+	if (before(ack, tp->xfer->tlp_high_seq))
 		return;
-	if (!tp->tlp_retrans) {
+	if (!tp->xfer->tlp_retrans) {
 		/* TLP of new data has been acknowledged. */
-		tp->tlp_high_seq = 0;
+		tp->xfer->tlp_high_seq = 0;
 	} else if (flag & FLAG_DSACK_TLP) {
 		/* The DSACK means original and probe arrived: no loss. */
-		tp->tlp_high_seq = 0;
-	} else if (after(ack, tp->tlp_high_seq)) {
+		tp->xfer->tlp_high_seq = 0;
+	} else if (after(ack, tp->xfer->tlp_high_seq)) {
 		/* ACK advances: there was a loss, so reduce cwnd. */
 		tcp_tlp_reduce_cwnd(sk);
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPLOSSPROBERECOVERY);
 	} else if (!(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP |
 			     FLAG_DATA_SACKED))) {
 		/* Pure dupack: original and TLP probe arrived; no loss. */
-		tp->tlp_high_seq = 0;
+		tp->xfer->tlp_high_seq = 0;
 	}
 }

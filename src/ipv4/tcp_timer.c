@@ -1,24 +1,27 @@
 /*
  * TCP timers (Linux's net/ipv4/tcp_timer.c).
  *
- * Three timers per socket, given their handlers by tcp_init_xmit_timers:
- *  - icsk_retransmit_timer (tcp_write_timer): one timer, icsk_pending says
- *    which event it stands for (as Linux): the RTO (tcp_retransmit_timer,
- *    RFC 6298 5.4-5.7, giving up through tcp_write_timeout), the persist
- *    timer (tcp_probe_timer, RFC 9293 3.8.6.1), the tail loss probe
- *    (io's tcp_send_loss_probe, RFC 8985 7) and RACK's reordering timeout
+ * Linux's three timers per socket are three events on one timer, sk_timer
+ * (tcp_timer; see inet_csk_timer_sync for the multiplexing):
+ *  - ICSK_EV_XMIT (tcp_write_timer_handler): icsk_pending says which event
+ *    it stands for (as Linux): the RTO (tcp_retransmit_timer, RFC 6298
+ *    5.4-5.7, giving up through tcp_write_timeout), the persist timer
+ *    (tcp_probe_timer, RFC 9293 3.8.6.1), the tail loss probe (io's
+ *    tcp_send_loss_probe, RFC 8985 7) and RACK's reordering timeout
  *    (tcp_rack_reo_timeout, RFC 8985 6.3).
- *  - icsk_delack_timer (tcp_delack_timer): the delayed ACK (RFC 1122
+ *  - ICSK_EV_DACK (tcp_delack_timer_handler): the delayed ACK (RFC 1122
  *    4.2.3.2, RFC 5681 4.2) with Linux's ato inflation and pingpong exit.
- *  - sk_timer (tcp_keepalive_timer): keepalive probes (RFC 1122 4.2.3.6,
- *    RFC 9293 3.8.4) and the FIN_WAIT2 lifetime of orphans.
+ *  - ICSK_EV_KEEPALIVE (tcp_keepalive_timer_handler): keepalive probes
+ *    (RFC 1122 4.2.3.6, RFC 9293 3.8.4) and the FIN_WAIT2 lifetime of
+ *    orphans.
  *
- * Timers fire in softirq context with a reference on the socket (taken by
- * sk_reset_timer); each handler takes bh_lock_sock, and when the user owns
- * the socket defers the work to tcp_release_cb (io, tcp_output.c) through
- * TCP_WRITE_TIMER_DEFERRED / TCP_DELACK_TIMER_DEFERRED with a reference
- * of its own, then drops the timer's reference. The keepalive timer simply
- * retries 50 ms later, as Linux does.
+ * sk_timer fires in softirq context with a reference on the socket; its
+ * handler takes bh_lock_sock and runs the due events, or, when the user
+ * owns the socket, defers each to tcp_release_cb (io, tcp_output.c)
+ * through TCP_{WRITE,DELACK,KEEPALIVE}_TIMER_DEFERRED with a reference of
+ * its own, then drops the timer's reference. (Linux's keepalive timer
+ * retries 50 ms later instead; a deferred keepalive runs when the owner
+ * releases the socket, which is no later than that in practice.)
  *
  * Time: timers in ns on the stack clock; icsk_rto in us; retrans_stamp,
  * lsndtime, rcv_tstamp, lrcvtime in ms (tcp_time_stamp_ms, no offset).
@@ -36,15 +39,6 @@
 static u64 us_to_ns(u64 us)
 {
 	return us * NSEC_PER_USEC;
-}
-
-/* Re-arm @t at @expires, holding a socket reference while it is pending
- * (Linux's sk_reset_timer). */
-static void tcp_sk_reset_timer(struct sock *sk, struct timer_list *t,
-			       u64 expires)
-{
-	if (!mod_timer(t, expires))
-		sock_hold(sk);
 }
 
 /* Defer timer work to tcp_release_cb: set @bit, hold the socket once. */
@@ -203,7 +197,7 @@ static bool tcp_write_timeout(struct sock *sk)
 	}
 	if (!expired)
 		expired = retransmits_timed_out(sk, (unsigned int)retry_until,
-						READ_ONCE(icsk->icsk_user_timeout));
+						READ_ONCE(tcp_sk(sk)->ext->user_timeout));
 	if (expired) {
 		/* Has it gone just too far? */
 		tcp_write_err(sk);
@@ -220,7 +214,7 @@ static bool tcp_write_timeout(struct sock *sk)
 static u32 tcp_clamp_rto_to_user_timeout(const struct sock *sk)
 {
 	const struct inet_connection_sock *icsk = inet_csk(sk);
-	u32 user_timeout = READ_ONCE(icsk->icsk_user_timeout);
+	u32 user_timeout = READ_ONCE(tcp_sk(sk)->ext->user_timeout);
 	s64 remaining;
 	u32 elapsed;
 
@@ -262,8 +256,7 @@ static void tcp_count_rto_failure(struct sock *sk)
  */
 static bool tcp_rtx_probe0_timed_out(const struct sock *sk, u32 rtx_delta_ms)
 {
-	const struct inet_connection_sock *icsk = inet_csk(sk);
-	u32 user_timeout = READ_ONCE(icsk->icsk_user_timeout);
+	u32 user_timeout = READ_ONCE(tcp_sk(sk)->ext->user_timeout);
 	const struct tcp_sock *tp = tcp_sk(sk);
 	u32 rcv_delta;
 
@@ -359,7 +352,7 @@ void tcp_retransmit_timer(struct sock *sk)
 	tcp_count_rto_failure(sk);
 	tcp_enter_loss(sk);
 	icsk->icsk_retransmits++;
-	tp->total_rto++;
+	TCP_EXT_ADD(sk, total_rto, 1);
 	if (tcp_retransmit_skb(sk, tcp_rtx_queue_head(sk), 1) > 0) {
 		/* Local congestion: let senders fight for local resources
 		 * conservatively. */
@@ -395,7 +388,7 @@ static void tcp_probe_timer(struct sock *sk)
 	if (!icsk->icsk_probes_tstamp) {
 		icsk->icsk_probes_tstamp = now;
 	} else {
-		u32 user_timeout = READ_ONCE(icsk->icsk_user_timeout);
+		u32 user_timeout = READ_ONCE(tcp_sk(sk)->ext->user_timeout);
 
 		if (user_timeout && now - icsk->icsk_probes_tstamp >=
 				    (u64)user_timeout * NSEC_PER_MSEC)
@@ -437,8 +430,7 @@ void tcp_write_timer_handler(struct sock *sk)
 	    !icsk->icsk_pending)
 		return;
 	if (icsk->icsk_timeout > net_now(sock_net(sk))) {
-		tcp_sk_reset_timer(sk, &icsk->icsk_retransmit_timer,
-				   icsk->icsk_timeout);
+		inet_csk_ev_arm(sk, ICSK_EV_XMIT);
 		return;
 	}
 	tcp_sk(sk)->tcp_mstamp = tcp_clock_us(sk);
@@ -461,22 +453,6 @@ void tcp_write_timer_handler(struct sock *sk)
 	}
 }
 
-/* icsk_retransmit_timer expired (softirq, holds a socket reference). */
-static void tcp_write_timer(struct timer_list *t)
-{
-	struct inet_connection_sock *icsk =
-		from_timer(icsk, t, icsk_retransmit_timer);
-	struct sock *sk = &icsk->icsk_inet.sk;
-
-	bh_lock_sock(sk);
-	if (!sock_owned_by_user(sk))
-		tcp_write_timer_handler(sk);
-	else    /* delegate our work to tcp_release_cb() */
-		tcp_defer_to_release_cb(sk, TCP_WRITE_TIMER_DEFERRED);
-	bh_unlock_sock(sk);
-	sock_put(sk);
-}
-
 /**
  * tcp_delack_timer_handler - the delayed ACK is due (RFC 1122 4.2.3.2:
  * at most 500 ms; Linux's ato): send it. A missed delayed ACK inflates
@@ -493,8 +469,7 @@ void tcp_delack_timer_handler(struct sock *sk)
 	if (!(icsk->icsk_ack.pending & ICSK_ACK_TIMER))
 		return;
 	if (icsk->icsk_ack.timeout > net_now(sock_net(sk))) {
-		tcp_sk_reset_timer(sk, &icsk->icsk_delack_timer,
-				   icsk->icsk_ack.timeout);
+		inet_csk_ev_arm(sk, ICSK_EV_DACK);
 		return;
 	}
 	icsk->icsk_ack.pending &= (u8)~ICSK_ACK_TIMER;
@@ -514,39 +489,20 @@ void tcp_delack_timer_handler(struct sock *sk)
 	NET_INC_STATS(sock_net(sk), LINUX_MIB_DELAYEDACKS);
 }
 
-/* icsk_delack_timer expired (softirq, holds a socket reference). */
-static void tcp_delack_timer(struct timer_list *t)
-{
-	struct inet_connection_sock *icsk =
-		from_timer(icsk, t, icsk_delack_timer);
-	struct sock *sk = &icsk->icsk_inet.sk;
-
-	bh_lock_sock(sk);
-	if (!sock_owned_by_user(sk)) {
-		tcp_delack_timer_handler(sk);
-	} else {
-		NET_INC_STATS(sock_net(sk), LINUX_MIB_DELAYEDACKLOCKED);
-		tcp_defer_to_release_cb(sk, TCP_DELACK_TIMER_DEFERRED);
-	}
-	bh_unlock_sock(sk);
-	sock_put(sk);
-}
-
 /**
- * tcp_reset_keepalive_timer - (re)arm sk_timer @len_ns from now (Linux's
- * inet_csk_reset_keepalive_timer): keepalive, or an orphan's FIN_WAIT2
- * lifetime. The pending timer holds a socket reference.
+ * tcp_reset_keepalive_timer - (re)arm the keepalive event @len_ns from
+ * now (Linux's inet_csk_reset_keepalive_timer): keepalive, or an orphan's
+ * FIN_WAIT2 lifetime.
  */
 void tcp_reset_keepalive_timer(struct sock *sk, u64 len_ns)
 {
-	tcp_sk_reset_timer(sk, &sk->sk_timer, net_now(sock_net(sk)) + len_ns);
+	inet_csk_reset_keepalive_timer(sk, len_ns);
 }
 
 /* Linux's inet_csk_delete_keepalive_timer. */
 static void tcp_delete_keepalive_timer(struct sock *sk)
 {
-	if (del_timer(&sk->sk_timer))
-		sock_put(sk);
+	inet_csk_delete_keepalive_timer(sk);
 }
 
 /**
@@ -584,7 +540,7 @@ static u64 keepalive_time_elapsed(const struct sock *sk)
  */
 static bool tcp_fin_wait2_timeout(struct sock *sk)
 {
-	if (tcp_sk(sk)->linger2 >= 0) {
+	if (tcp_sk(sk)->ext->linger2 >= 0) {
 		u64 fin = tcp_fin_time(sk);
 
 		if (fin > TCP_TIMEWAIT_LEN) {
@@ -608,7 +564,7 @@ static u64 tcp_keepalive_step(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tcp_sock *tp = tcp_sk(sk);
-	u32 user_timeout = READ_ONCE(icsk->icsk_user_timeout);
+	u32 user_timeout = READ_ONCE(tcp_sk(sk)->ext->user_timeout);
 	u64 elapsed;
 
 	/* It is alive without keepalive 8) */
@@ -633,50 +589,104 @@ static u64 tcp_keepalive_step(struct sock *sk)
 	return TCP_RESOURCE_PROBE_INTERVAL;
 }
 
-/* sk_timer expired (softirq, holds a socket reference): keepalive, or an
- * orphan's FIN_WAIT2 lifetime (Linux's tcp_keepalive_timer). */
-static void tcp_keepalive_timer(struct timer_list *t)
+/**
+ * tcp_keepalive_timer_handler - the keepalive event fired: an orphan's
+ * FIN_WAIT2 lifetime, or one keepalive step (Linux's tcp_keepalive_timer).
+ * Called from tcp_timer (not owned) or tcp_release_cb; bh_lock_sock held.
+ */
+void tcp_keepalive_timer_handler(struct sock *sk)
 {
-	struct sock *sk = from_timer(sk, t, sk_timer);
 	u64 next;
 
-	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk)) {
-		/* Try again later (Linux: HZ/20). */
-		tcp_reset_keepalive_timer(sk, 50 * NSEC_PER_MSEC);
-		goto out;
-	}
 	if (sk->sk_state == TCP_LISTEN)
-		goto out;
+		return;
 	tcp_sk(sk)->tcp_mstamp = tcp_clock_us(sk);
 	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
 		tcp_fin_wait2_timeout(sk);
-		goto out;
+		return;
 	}
 	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
 	    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_SYN_SENT)))
-		goto out;
+		return;
 	next = tcp_keepalive_step(sk);
 	if (next)
 		tcp_reset_keepalive_timer(sk, next);
-out:
+}
+
+/* Run event @ev, which has fired (bh_lock_sock held, not owned). */
+static void tcp_timer_event(struct sock *sk, int ev)
+{
+	switch (ev) {
+	case ICSK_EV_XMIT:
+		tcp_write_timer_handler(sk);
+		break;
+	case ICSK_EV_DACK:
+		tcp_delack_timer_handler(sk);
+		break;
+	default:
+		tcp_keepalive_timer_handler(sk);
+		break;
+	}
+}
+
+/* The user owns the socket: event @ev waits for tcp_release_cb. */
+static void tcp_timer_defer(struct sock *sk, int ev)
+{
+	switch (ev) {
+	case ICSK_EV_XMIT:
+		tcp_defer_to_release_cb(sk, TCP_WRITE_TIMER_DEFERRED);
+		break;
+	case ICSK_EV_DACK:
+		NET_INC_STATS(sock_net(sk), LINUX_MIB_DELAYEDACKLOCKED);
+		tcp_defer_to_release_cb(sk, TCP_DELACK_TIMER_DEFERRED);
+		break;
+	default:
+		tcp_defer_to_release_cb(sk, TCP_KEEPALIVE_TIMER_DEFERRED);
+		break;
+	}
+}
+
+/*
+ * sk_timer expired (softirq, holds a socket reference): fire the due
+ * events one by one, earliest first, as separate timers would (each
+ * handler sees what the previous one did), then re-arm for the rest.
+ */
+static void tcp_timer(struct timer_list *t)
+{
+	struct sock *sk = from_timer(sk, t, sk_timer);
+	u64 now = net_now(sock_net(sk));
+	int ev, n;
+
+	bh_lock_sock(sk);
+	/* Bounded: an event re-armed for now fires again on the next run. */
+	for (n = 0; n < ICSK_EV_MAX; n++) {
+		ev = inet_csk_next_event(sk, now, true);
+		if (ev < 0)
+			break;
+		__atomic_fetch_and(&inet_csk(sk)->icsk_ev_armed,
+				   (u8)~(1u << ev), __ATOMIC_RELEASE);
+		if (sock_owned_by_user(sk))
+			tcp_timer_defer(sk, ev);
+		else
+			tcp_timer_event(sk, ev);
+	}
+	inet_csk_timer_sync(sk, -1);
 	bh_unlock_sock(sk);
 	sock_put(sk);
 }
 
 /**
- * tcp_init_xmit_timers - give a TCP socket its three timers (socket
+ * tcp_init_xmit_timers - give a TCP socket its timer (socket
  * creation, tcp_init_sock; children, tcp_create_openreq_child).
  */
 void tcp_init_xmit_timers(struct sock *sk)
 {
-	inet_csk_init_xmit_timers(sk, tcp_write_timer, tcp_delack_timer,
-				  tcp_keepalive_timer);
+	inet_csk_init_xmit_timers(sk, tcp_timer);
 }
 
 /**
- * tcp_clear_xmit_timers - stop all three timers, dropping the references
- * they held (tcp_done, disconnect, destroy).
+ * tcp_clear_xmit_timers - stop every timer event, dropping the reference
+ * the timer held (tcp_done, disconnect, destroy).
  */
 void tcp_clear_xmit_timers(struct sock *sk)
 {

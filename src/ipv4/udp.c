@@ -29,6 +29,7 @@
 
 #include "sl/checksum.h"
 #include "sl/icmp.h"
+#include "sl/inet_diag.h"
 #include "sl/inet_dgram.h"
 #include "sl/inet_sock.h"
 #include "sl/ip.h"
@@ -56,7 +57,7 @@ struct udp_hslot {
 };
 
 struct udp_table {
-	pthread_rwlock_t lock;
+	rwlock_t lock;
 	u32 hash_secret;
 	struct udp_hslot hash[UDP_HTABLE_SIZE];
 };
@@ -150,7 +151,7 @@ static int udp_v4_get_port(struct sock *sk, unsigned short snum)
 	struct udp_table *t = udp_table(sock_net(sk));
 	int port = snum;
 
-	pthread_rwlock_wrlock(&t->lock);
+	write_lock(&t->lock);
 	if (!port) {
 		port = udp_pick_ephemeral(t, sk);
 		if (port < 0)
@@ -162,10 +163,10 @@ static int udp_v4_get_port(struct sock *sk, unsigned short snum)
 	inet_sk(sk)->inet_num = (u16)port;
 	if (sk_unhashed(sk))
 		udp_hslot_add_tail(udp_hashslot(t, (u16)port), sk);
-	pthread_rwlock_unlock(&t->lock);
+	rwlock_unlock(&t->lock);
 	return 0;
 fail:
-	pthread_rwlock_unlock(&t->lock);
+	rwlock_unlock(&t->lock);
 	return -EADDRINUSE;
 }
 
@@ -180,13 +181,13 @@ static void udp_lib_unhash(struct sock *sk)
 {
 	struct udp_table *t = udp_table(sock_net(sk));
 
-	pthread_rwlock_wrlock(&t->lock);
+	write_lock(&t->lock);
 	if (sk_hashed(sk)) {
 		udp_hashslot(t, sk->sk_num)->count--;
 		hlist_del_init(&sk->sk_node);
 		inet_sk(sk)->inet_num = 0;
 	}
-	pthread_rwlock_unlock(&t->lock);
+	rwlock_unlock(&t->lock);
 }
 
 /* The address part of the key changed (connect): lookups score by
@@ -195,8 +196,8 @@ static void udp_v4_rehash(struct sock *sk)
 {
 	struct udp_table *t = udp_table(sock_net(sk));
 
-	pthread_rwlock_wrlock(&t->lock);
-	pthread_rwlock_unlock(&t->lock);
+	write_lock(&t->lock);
+	rwlock_unlock(&t->lock);
 }
 
 /* --- lookup ------------------------------------------------------------------ */
@@ -280,7 +281,7 @@ static struct sock *__udp4_lib_lookup(struct net *net, __be32 saddr,
 	struct udp_hslot *hslot;
 	int score, badness = 0;
 
-	pthread_rwlock_rdlock(&t->lock);
+	read_lock(&t->lock);
 	hslot = udp_hashslot(t, hnum);
 	hlist_for_each_entry(sk, &hslot->head, sk_node) {
 		score = compute_score(sk, saddr, sport, daddr, hnum, dif);
@@ -296,7 +297,7 @@ static struct sock *__udp4_lib_lookup(struct net *net, __be32 saddr,
 			udp_ehashfn(t, daddr, hnum, saddr, sport));
 	if (result)
 		sock_hold(result);
-	pthread_rwlock_unlock(&t->lock);
+	rwlock_unlock(&t->lock);
 	return result;
 }
 
@@ -360,7 +361,7 @@ static int __udp4_lib_mcast_deliver(struct net *net, struct sk_buff *skb,
 	unsigned int count = 0, i;
 	struct sk_buff *nskb;
 
-	pthread_rwlock_rdlock(&t->lock);
+	read_lock(&t->lock);
 	hlist_for_each_entry(sk, &udp_hashslot(t, ntohs(uh->dest))->head,
 			     sk_node) {
 		if (count == UDP_MCAST_MAX)
@@ -371,7 +372,7 @@ static int __udp4_lib_mcast_deliver(struct net *net, struct sk_buff *skb,
 			stack[count++] = sk;
 		}
 	}
-	pthread_rwlock_unlock(&t->lock);
+	rwlock_unlock(&t->lock);
 
 	if (!count) {
 		UDP_INC_STATS(net, UDP_MIB_IGNOREDMULTI);
@@ -804,7 +805,7 @@ static int udp_net_init(struct net *net)
 
 	if (!t)
 		return -ENOMEM;
-	pthread_rwlock_init(&t->lock, NULL);
+	rwlock_init(&t->lock);
 	t->hash_secret = net_random_u32(net);
 	net->ipv4.udp_table = t;
 	return 0;
@@ -816,7 +817,7 @@ static void udp_net_exit(struct net *net)
 
 	if (!t)
 		return;
-	pthread_rwlock_destroy(&t->lock);
+	rwlock_destroy(&t->lock);
 	free(t);
 	net->ipv4.udp_table = NULL;
 }
@@ -826,3 +827,20 @@ const struct pernet_operations udp_net_ops = {
 	.init = udp_net_init,
 	.exit = udp_net_exit,
 };
+
+/* sl_ss_dump (src/ipv4/inet_diag.c): @fn on each UDP socket, the table
+ * read-locked, as Linux's udp_dump walks it. */
+void udp_diag_walk(struct net *net, sk_diag_fn fn, void *arg)
+{
+	struct udp_table *t = udp_table(net);
+	struct sock *sk;
+	unsigned int i;
+
+	if (!t)
+		return;
+	read_lock(&t->lock);
+	for (i = 0; i < UDP_HTABLE_SIZE; i++)
+		hlist_for_each_entry(sk, &t->hash[i].head, sk_node)
+			fn(sk, arg);
+	rwlock_unlock(&t->lock);
+}

@@ -37,11 +37,11 @@
 #define NAPI_STATE_MISSED 1 /* scheduled again while being polled */
 
 static struct list_head ptype_base[PTYPE_HASH_SIZE];
-static pthread_rwlock_t ptype_base_lock = PTHREAD_RWLOCK_INITIALIZER;
+static rwlock_t ptype_base_lock = RWLOCK_UNLOCKED;
 static pthread_once_t net_dev_once = PTHREAD_ONCE_INIT;
 
 static struct notifier_block *netdev_chain;
-static pthread_rwlock_t netdev_chain_lock = PTHREAD_RWLOCK_INITIALIZER;
+static rwlock_t netdev_chain_lock = RWLOCK_UNLOCKED;
 
 static void __net_dev_init(void)
 {
@@ -84,7 +84,7 @@ struct net_device *alloc_netdev(struct net *net, size_t sizeof_priv,
 	dev->refcnt = 1;
 	INIT_LIST_HEAD(&dev->dev_list);
 	INIT_LIST_HEAD(&dev->ptype_all);
-	pthread_mutex_init(&dev->tx_lock, NULL);
+	spin_lock_init(&dev->tx_lock);
 	dev->tx_queue_len = 1000;
 	dev->gso_max_size = 65536;
 	if (sizeof_priv)
@@ -101,7 +101,6 @@ void free_netdev(struct net_device *dev)
 		return;
 	if (dev->priv_destructor)
 		dev->priv_destructor(dev);
-	pthread_mutex_destroy(&dev->tx_lock);
 	free(dev);
 }
 
@@ -238,10 +237,10 @@ static void dev_flush_taps(struct net_device *dev)
 	struct net *net = dev_net(dev);
 	struct list_head *pos, *n;
 
-	pthread_rwlock_wrlock(&net->ptype_lock);
+	write_lock(&net->ptype_lock);
 	list_for_each_safe(pos, n, &dev->ptype_all)
 		list_del_init(pos);
-	pthread_rwlock_unlock(&net->ptype_lock);
+	rwlock_unlock(&net->ptype_lock);
 }
 
 /*
@@ -339,10 +338,10 @@ int register_netdevice_notifier(struct notifier_block *nb)
 {
 	struct notifier_block **p;
 
-	pthread_rwlock_wrlock(&netdev_chain_lock);
+	write_lock(&netdev_chain_lock);
 	for (p = &netdev_chain; *p; p = &(*p)->next) {
 		if (*p == nb) {
-			pthread_rwlock_unlock(&netdev_chain_lock);
+			rwlock_unlock(&netdev_chain_lock);
 			return -EEXIST;
 		}
 		if (nb->priority > (*p)->priority)
@@ -350,7 +349,7 @@ int register_netdevice_notifier(struct notifier_block *nb)
 	}
 	nb->next = *p;
 	*p = nb;
-	pthread_rwlock_unlock(&netdev_chain_lock);
+	rwlock_unlock(&netdev_chain_lock);
 	return 0;
 }
 
@@ -359,7 +358,7 @@ int unregister_netdevice_notifier(struct notifier_block *nb)
 	struct notifier_block **p;
 	int err = -ENOENT;
 
-	pthread_rwlock_wrlock(&netdev_chain_lock);
+	write_lock(&netdev_chain_lock);
 	for (p = &netdev_chain; *p; p = &(*p)->next) {
 		if (*p == nb) {
 			*p = nb->next;
@@ -368,7 +367,7 @@ int unregister_netdevice_notifier(struct notifier_block *nb)
 			break;
 		}
 	}
-	pthread_rwlock_unlock(&netdev_chain_lock);
+	rwlock_unlock(&netdev_chain_lock);
 	return err;
 }
 
@@ -381,10 +380,10 @@ void call_netdevice_notifiers(unsigned long event, struct net_device *dev)
 {
 	struct notifier_block *nb;
 
-	pthread_rwlock_rdlock(&netdev_chain_lock);
+	read_lock(&netdev_chain_lock);
 	for (nb = netdev_chain; nb; nb = nb->next)
 		nb->notifier_call(nb, event, dev);
-	pthread_rwlock_unlock(&netdev_chain_lock);
+	rwlock_unlock(&netdev_chain_lock);
 }
 
 /* --- protocol handlers and taps ----------------------------------------- */
@@ -397,7 +396,7 @@ static struct list_head *ptype_head(struct packet_type *pt)
 	return &ptype_base[ntohs(pt->type) & (PTYPE_HASH_SIZE - 1)];
 }
 
-static pthread_rwlock_t *ptype_lock_of(struct packet_type *pt)
+static rwlock_t *ptype_lock_of(struct packet_type *pt)
 {
 	if (pt->type != htons(ETH_P_ALL))
 		return &ptype_base_lock;
@@ -411,28 +410,56 @@ static pthread_rwlock_t *ptype_lock_of(struct packet_type *pt)
  */
 void dev_add_pack(struct packet_type *pt)
 {
-	pthread_rwlock_t *lock = ptype_lock_of(pt);
+	rwlock_t *lock = ptype_lock_of(pt);
 
 	net_dev_init();
 	SL_BUG_ON(pt->type == htons(ETH_P_ALL) && !pt->dev && !pt->af_packet_net,
 		  "tap without device or stack");
-	pthread_rwlock_wrlock(lock);
-	list_add_tail(&pt->list, ptype_head(pt));
-	pthread_rwlock_unlock(lock);
+	write_lock(lock);
+	if (pt->type == htons(ETH_P_ALL)) {
+		list_add_tail(&pt->list, ptype_head(pt));
+	} else {
+		/* Protocol handlers are read without a lock (deliver_ptype):
+		 * publish the entry complete, with one release store. */
+		struct list_head *head = ptype_head(pt);
+
+		pt->list.next = head;
+		pt->list.prev = head->prev;
+		__atomic_store_n(&head->prev->next, &pt->list, __ATOMIC_RELEASE);
+		head->prev = &pt->list;
+	}
+	rwlock_unlock(lock);
 }
 
 /*
- * Unregister; once this returns no thread is inside pt->func any more
- * (calls happen under the read side of the same lock).
+ * Unregister; once this returns no thread is inside pt->func any more.
+ * Taps are called under the read side of their lock. Protocol handlers
+ * are read without one (deliver_ptype), so the entry is unlinked keeping
+ * its own next pointer (a reader standing on it still finds the rest of
+ * the list) and then every stack's softirq is waited for, as Linux's
+ * dev_remove_pack waits for an RCU grace period (synchronize_net).
+ * Process context only, never from a softirq.
  */
 void dev_remove_pack(struct packet_type *pt)
 {
-	pthread_rwlock_t *lock = ptype_lock_of(pt);
+	rwlock_t *lock = ptype_lock_of(pt);
+	bool proto = pt->type != htons(ETH_P_ALL);
 
-	pthread_rwlock_wrlock(lock);
-	if (pt->list.next && pt->list.next != &pt->list)
-		list_del_init(&pt->list);
-	pthread_rwlock_unlock(lock);
+	write_lock(lock);
+	if (pt->list.next && pt->list.next != &pt->list) {
+		if (proto) {
+			__atomic_store_n(&pt->list.prev->next, pt->list.next,
+					 __ATOMIC_RELEASE);
+			pt->list.next->prev = pt->list.prev;
+		} else {
+			list_del_init(&pt->list);
+		}
+	}
+	rwlock_unlock(lock);
+	if (proto) {
+		synchronize_net();
+		INIT_LIST_HEAD(&pt->list);
+	}
 }
 
 /* Hand one reference of @skb to each tap on @head (caller read-locks). */
@@ -461,10 +488,10 @@ void dev_queue_xmit_nit(struct sk_buff *skb, struct net_device *dev)
 	struct net *net = dev_net(dev);
 
 	skb->pkt_type = PACKET_OUTGOING;
-	pthread_rwlock_rdlock(&net->ptype_lock);
+	read_lock(&net->ptype_lock);
 	deliver_taps(skb, dev, &net->ptype_all);
 	deliver_taps(skb, dev, &dev->ptype_all);
-	pthread_rwlock_unlock(&net->ptype_lock);
+	rwlock_unlock(&net->ptype_lock);
 }
 
 /* --- transmit ----------------------------------------------------------- */
@@ -619,10 +646,10 @@ static void deliver_rx_taps(struct sk_buff *skb, struct net_device *dev)
 	unsigned int mac_len = (unsigned int)(skb->data - skb_mac_header(skb));
 
 	skb_push(skb, mac_len);
-	pthread_rwlock_rdlock(&net->ptype_lock);
+	read_lock(&net->ptype_lock);
 	deliver_taps(skb, dev, &net->ptype_all);
 	deliver_taps(skb, dev, &dev->ptype_all);
-	pthread_rwlock_unlock(&net->ptype_lock);
+	rwlock_unlock(&net->ptype_lock);
 	skb_pull(skb, mac_len);
 }
 
@@ -636,16 +663,20 @@ static bool deliver_ptype(struct sk_buff *skb, struct net_device *dev, int *ret)
 	struct list_head *head = &ptype_base[ntohs(skb->protocol) &
 					     (PTYPE_HASH_SIZE - 1)];
 	struct packet_type *pt, *pt_prev = NULL;
+	struct list_head *pos;
 
-	pthread_rwlock_rdlock(&ptype_base_lock);
-	list_for_each_entry(pt, head, list) {
+	/* No lock: protocol handlers are only ever added (at library init),
+	 * each published whole by dev_add_pack; the data path of every stack
+	 * reads this table, so a shared lock would bounce between cores. */
+	for (pos = __atomic_load_n(&head->next, __ATOMIC_ACQUIRE); pos != head;
+	     pos = __atomic_load_n(&pos->next, __ATOMIC_ACQUIRE)) {
+		pt = list_entry(pos, struct packet_type, list);
 		if (pt->type != skb->protocol || (pt->dev && pt->dev != dev))
 			continue;
 		if (pt_prev)
 			pt_prev->func(skb_get(skb), dev, pt_prev, dev);
 		pt_prev = pt;
 	}
-	pthread_rwlock_unlock(&ptype_base_lock);
 	if (!pt_prev)
 		return false;
 	*ret = pt_prev->func(skb, dev, pt_prev, dev);
@@ -725,11 +756,11 @@ void napi_unschedule(struct napi_struct *napi)
 {
 	struct softnet_data *sd = &napi_net(napi)->softnet;
 
-	pthread_mutex_lock(&sd->lock);
+	spin_lock(&sd->lock);
 	if (!list_empty(&napi->poll_list))
 		list_del_init(&napi->poll_list);
 	__atomic_store_n(&napi->state, 0, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&sd->lock);
+	spin_unlock(&sd->lock);
 }
 
 /* Forget @napi; the caller guarantees its poll is not running. */
@@ -743,9 +774,9 @@ static void ____napi_schedule(struct net *net, struct napi_struct *napi)
 {
 	struct softnet_data *sd = &net->softnet;
 
-	pthread_mutex_lock(&sd->lock);
+	spin_lock(&sd->lock);
 	list_add_tail(&napi->poll_list, &sd->poll_list);
-	pthread_mutex_unlock(&sd->lock);
+	spin_unlock(&sd->lock);
 	net_rx_kick(net);
 }
 
@@ -807,7 +838,11 @@ int net_rx_action(struct net *net, int budget)
 
 	if (budget <= 0)
 		budget = 300;
-	pthread_mutex_lock(&sd->lock);
+	/* Nothing scheduled: no lock. napi_schedule adds under sd->lock and
+	 * then kicks the softirq, so a poll that misses it here runs again. */
+	if (__atomic_load_n(&sd->poll_list.next, __ATOMIC_ACQUIRE) == &sd->poll_list)
+		return 0;
+	spin_lock(&sd->lock);
 	if (!list_empty(&sd->poll_list)) {
 		list.next = sd->poll_list.next;
 		list.prev = sd->poll_list.prev;
@@ -815,7 +850,7 @@ int net_rx_action(struct net *net, int budget)
 		list.prev->next = &list;
 		INIT_LIST_HEAD(&sd->poll_list);
 	}
-	pthread_mutex_unlock(&sd->lock);
+	spin_unlock(&sd->lock);
 
 	while (!list_empty(&list)) {
 		if (done >= budget) {
@@ -831,12 +866,12 @@ int net_rx_action(struct net *net, int budget)
 	}
 	if (!list_empty(&list)) {
 		/* Out of budget: the rest goes first next time. */
-		pthread_mutex_lock(&sd->lock);
+		spin_lock(&sd->lock);
 		list.prev->next = sd->poll_list.next;
 		sd->poll_list.next->prev = list.prev;
 		sd->poll_list.next = list.next;
 		list.next->prev = &sd->poll_list;
-		pthread_mutex_unlock(&sd->lock);
+		spin_unlock(&sd->lock);
 		net_softirq_kick(net);
 	}
 	sd->processed += (u64)done;
@@ -852,12 +887,12 @@ static int process_backlog(struct napi_struct *napi, int quota)
 	int work = 0;
 
 	skb_queue_head_init(&batch);
-	pthread_mutex_lock(&sd->lock);
+	spin_lock(&sd->lock);
 	while (work < quota && (skb = __skb_dequeue(&sd->input_pkt_queue))) {
 		__skb_queue_tail(&batch, skb);
 		work++;
 	}
-	pthread_mutex_unlock(&sd->lock);
+	spin_unlock(&sd->lock);
 	while ((skb = __skb_dequeue(&batch)))
 		netif_receive_skb(skb);
 	if (work < quota)
@@ -882,13 +917,13 @@ int netif_rx(struct sk_buff *skb)
 	skb_trace(skb);
 	if (unlikely(!sd->backlog))
 		goto out_drop;
-	pthread_mutex_lock(&sd->lock);
+	spin_lock(&sd->lock);
 	if (skb_queue_len(&sd->input_pkt_queue) >= limit) {
-		pthread_mutex_unlock(&sd->lock);
+		spin_unlock(&sd->lock);
 		goto out_drop;
 	}
 	__skb_queue_tail(&sd->input_pkt_queue, skb);
-	pthread_mutex_unlock(&sd->lock);
+	spin_unlock(&sd->lock);
 	napi_schedule(sd->backlog);
 	return NET_RX_SUCCESS;
 

@@ -69,7 +69,6 @@ static void neigh_destroy(struct neighbour *n)
 {
 	SL_BUG_ON(!n->dead, "freeing a live neighbour");
 	skb_queue_purge(&n->arp_queue);
-	pthread_mutex_destroy(&n->lock);
 	free(n);
 }
 
@@ -132,9 +131,9 @@ static int neigh_connected_output(struct neighbour *n, struct sk_buff *skb)
 {
 	u8 ha[ETH_ALEN];
 
-	pthread_mutex_lock(&n->lock);
+	spin_lock(&n->lock);
 	memcpy(ha, n->ha, sizeof(ha));
-	pthread_mutex_unlock(&n->lock);
+	spin_unlock(&n->lock);
 	return neigh_fill_and_xmit(n, skb, ha);
 }
 
@@ -265,7 +264,7 @@ static void neigh_timer_handler(struct timer_list *t)
 	u64 now, next;
 
 	skb_queue_head_init(&failed);
-	pthread_mutex_lock(&n->lock);
+	spin_lock(&n->lock);
 	/* Re-armed or moved out of a timed state while we waited for the lock. */
 	if (timer_pending(&n->timer) || !(n->nud_state & NUD_IN_TIMER) || n->dead)
 		goto out_unlock;
@@ -279,7 +278,7 @@ static void neigh_timer_handler(struct timer_list *t)
 	if (n->nud_state & (NUD_INCOMPLETE | NUD_PROBE))
 		neigh_probe_prepare(n, &probe);
 out_unlock:
-	pthread_mutex_unlock(&n->lock);
+	spin_unlock(&n->lock);
 	neigh_probe_send(n, &probe);
 	neigh_report_failed(n, &failed);
 	neigh_release(n); /* the timer's reference */
@@ -316,10 +315,10 @@ static int __neigh_event_send(struct neighbour *n, struct sk_buff *skb)
 	u64 now = neigh_now(n);
 	int rc = 0;
 
-	pthread_mutex_lock(&n->lock);
+	spin_lock(&n->lock);
 	n->used = now;
 	if (n->dead) {
-		pthread_mutex_unlock(&n->lock);
+		spin_unlock(&n->lock);
 		kfree_skb_reason(skb, SKB_DROP_REASON_NEIGH_DEAD);
 		return 1;
 	}
@@ -329,7 +328,7 @@ static int __neigh_event_send(struct neighbour *n, struct sk_buff *skb)
 		if (p->mcast_probes + p->app_probes == 0) {
 			n->nud_state = NUD_FAILED;
 			n->updated = now;
-			pthread_mutex_unlock(&n->lock);
+			spin_unlock(&n->lock);
 			kfree_skb_reason(skb, SKB_DROP_REASON_NEIGH_FAILED);
 			return 1;
 		}
@@ -357,7 +356,7 @@ static int __neigh_event_send(struct neighbour *n, struct sk_buff *skb)
 	if (probe.send)
 		neigh_probe_prepare(n, &probe);
 out_unlock:
-	pthread_mutex_unlock(&n->lock);
+	spin_unlock(&n->lock);
 	neigh_probe_send(n, &probe);
 	return rc;
 }
@@ -369,9 +368,9 @@ static int neigh_resolve_output(struct neighbour *n, struct sk_buff *skb)
 
 	if (__neigh_event_send(n, skb))
 		return 0;
-	pthread_mutex_lock(&n->lock);
+	spin_lock(&n->lock);
 	memcpy(ha, n->ha, sizeof(ha));
-	pthread_mutex_unlock(&n->lock);
+	spin_unlock(&n->lock);
 	return neigh_fill_and_xmit(n, skb, ha);
 }
 
@@ -488,9 +487,9 @@ int neigh_update(struct neighbour *n, const u8 *lladdr, u8 new_state,
 
 	skb_queue_head_init(&resend);
 	skb_queue_head_init(&failed);
-	pthread_mutex_lock(&n->lock);
+	spin_lock(&n->lock);
 	err = __neigh_update(n, lladdr, new_state, flags, &resend, &failed);
-	pthread_mutex_unlock(&n->lock);
+	spin_unlock(&n->lock);
 	while ((skb = __skb_dequeue(&resend)))
 		neigh_output(n, skb);
 	neigh_report_failed(n, &failed);
@@ -532,11 +531,11 @@ struct neighbour *neigh_lookup(struct neigh_table *tbl, const void *key,
 
 	if (!tbl)
 		return NULL;
-	pthread_rwlock_rdlock(&tbl->lock);
+	read_lock(&tbl->lock);
 	n = __neigh_find(tbl, key, dev);
 	if (n)
 		neigh_hold(n);
-	pthread_rwlock_unlock(&tbl->lock);
+	rwlock_unlock(&tbl->lock);
 	return n;
 }
 
@@ -575,7 +574,7 @@ static int neigh_forced_gc(struct neigh_table *tbl)
 	unsigned int i;
 	int shrunk = 0;
 
-	pthread_rwlock_wrlock(&tbl->lock);
+	write_lock(&tbl->lock);
 	for (i = 0; i < NEIGH_HASH_SIZE; i++) {
 		hlist_for_each_entry_safe(n, tmp, &tbl->hash[i], hash) {
 			if (READ_ONCE(n->refcnt) != 1 ||
@@ -586,7 +585,7 @@ static int neigh_forced_gc(struct neigh_table *tbl)
 		}
 	}
 	tbl->last_flush = net_now(tbl->net);
-	pthread_rwlock_unlock(&tbl->lock);
+	rwlock_unlock(&tbl->lock);
 	neigh_release_dead(&dead);
 	return shrunk;
 }
@@ -624,7 +623,7 @@ static struct neighbour *neigh_alloc(struct neigh_table *tbl, const void *key,
 	n->updated = now;
 	n->used = now;
 	n->confirmed = now - 2 * tbl->parms->base_reachable_time;
-	pthread_mutex_init(&n->lock, NULL);
+	spin_lock_init(&n->lock);
 	skb_queue_head_init(&n->arp_queue);
 	timer_setup(&n->timer, neigh_timer_handler, tbl->net->timers);
 	n->output = neigh_resolve_output;
@@ -655,18 +654,18 @@ static struct neighbour *neigh_create(struct neigh_table *tbl, const void *key,
 	if (n->nud_state & NUD_CONNECTED)
 		n->output = neigh_connected_output;
 
-	pthread_rwlock_wrlock(&tbl->lock);
+	write_lock(&tbl->lock);
 	other = __neigh_find(tbl, key, dev);
 	if (other) {
 		neigh_hold(other);
-		pthread_rwlock_unlock(&tbl->lock);
+		rwlock_unlock(&tbl->lock);
 		neigh_free_unhashed(n);
 		return other;
 	}
 	hlist_add_head(&n->hash, &tbl->hash[neigh_hash(key, dev)]);
 	tbl->entries++;
 	neigh_hold(n); /* the table's reference; the caller has the first */
-	pthread_rwlock_unlock(&tbl->lock);
+	rwlock_unlock(&tbl->lock);
 	return n;
 }
 
@@ -689,7 +688,7 @@ struct neighbour *__neigh_lookup(struct neigh_table *tbl, const void *key,
 /* Kill one unhashed entry: no timer, no queue, output drops. */
 static void neigh_kill(struct neighbour *n)
 {
-	pthread_mutex_lock(&n->lock);
+	spin_lock(&n->lock);
 	neigh_del_timer(n);
 	while (!skb_queue_empty(&n->arp_queue))
 		kfree_skb_reason(__skb_dequeue(&n->arp_queue),
@@ -697,7 +696,7 @@ static void neigh_kill(struct neighbour *n)
 	n->arp_queue_len_bytes = 0;
 	n->nud_state = (n->nud_state & NUD_VALID) ? NUD_NOARP : NUD_NONE;
 	n->output = neigh_blackhole;
-	pthread_mutex_unlock(&n->lock);
+	spin_unlock(&n->lock);
 }
 
 /*
@@ -713,7 +712,7 @@ void neigh_ifdown(struct neigh_table *tbl, struct net_device *dev)
 
 	if (!tbl)
 		return;
-	pthread_rwlock_wrlock(&tbl->lock);
+	write_lock(&tbl->lock);
 	for (i = 0; i < NEIGH_HASH_SIZE; i++) {
 		hlist_for_each_entry_safe(n, tmp, &tbl->hash[i], hash) {
 			if (dev && n->dev != dev)
@@ -722,7 +721,7 @@ void neigh_ifdown(struct neigh_table *tbl, struct net_device *dev)
 			neigh_kill(n);
 		}
 	}
-	pthread_rwlock_unlock(&tbl->lock);
+	rwlock_unlock(&tbl->lock);
 	neigh_release_dead(&dead);
 }
 
@@ -746,18 +745,18 @@ static void neigh_periodic_work(struct timer_list *t)
 		tbl->reachable_time = neigh_rand_reach_time(tbl->net,
 							    p->base_reachable_time);
 	}
-	pthread_rwlock_wrlock(&tbl->lock);
+	write_lock(&tbl->lock);
 	if (tbl->entries < (u32)p->gc_thresh1)
 		goto out_unlock;
 	for (i = 0; i < NEIGH_HASH_SIZE; i++) {
 		hlist_for_each_entry_safe(n, tmp, &tbl->hash[i], hash) {
 			u8 state;
 
-			pthread_mutex_lock(&n->lock);
+			spin_lock(&n->lock);
 			state = n->nud_state;
 			if (neigh_time_after(n->confirmed, n->used))
 				n->used = n->confirmed;
-			pthread_mutex_unlock(&n->lock);
+			spin_unlock(&n->lock);
 			if (state & (NUD_PERMANENT | NUD_IN_TIMER))
 				continue;
 			if (READ_ONCE(n->refcnt) == 1 &&
@@ -767,7 +766,7 @@ static void neigh_periodic_work(struct timer_list *t)
 		}
 	}
 out_unlock:
-	pthread_rwlock_unlock(&tbl->lock);
+	rwlock_unlock(&tbl->lock);
 	neigh_release_dead(&dead);
 	mod_timer(&tbl->gc_timer,
 		  now + max_t(u64, p->base_reachable_time / 2, NSEC_PER_SEC));
@@ -782,11 +781,11 @@ void neigh_for_each(struct neigh_table *tbl,
 
 	if (!tbl)
 		return;
-	pthread_rwlock_rdlock(&tbl->lock);
+	read_lock(&tbl->lock);
 	for (i = 0; i < NEIGH_HASH_SIZE; i++)
 		hlist_for_each_entry(n, &tbl->hash[i], hash)
 			cb(n, arg);
-	pthread_rwlock_unlock(&tbl->lock);
+	rwlock_unlock(&tbl->lock);
 }
 
 /* State names as `ip neigh` prints them. */
@@ -837,7 +836,7 @@ struct neigh_table *neigh_table_create(struct net *net,
 	neigh_parms_default(parms);
 	tbl->net = net;
 	tbl->parms = parms;
-	pthread_rwlock_init(&tbl->lock, NULL);
+	rwlock_init(&tbl->lock);
 	tbl->last_rand = now;
 	tbl->last_flush = now;
 	tbl->reachable_time = neigh_rand_reach_time(net, parms->base_reachable_time);
@@ -854,6 +853,6 @@ void neigh_table_destroy(struct neigh_table *tbl)
 		return;
 	del_timer_sync(&tbl->gc_timer);
 	neigh_ifdown(tbl, NULL);
-	pthread_rwlock_destroy(&tbl->lock);
+	rwlock_destroy(&tbl->lock);
 	free(tbl);
 }

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 
+#include "sl/rwlock.h"
 #include "sl/neighbour.h"
 #include "sl/net_namespace.h"
 
@@ -16,7 +17,7 @@
 struct neigh_table {
 	struct net *net;
 	struct neigh_parms *parms;    /* net->ipv4.arp_parms */
-	pthread_rwlock_t lock;        /* hash chains and entries */
+	rwlock_t lock;        /* hash chains and entries */
 	struct hlist_head hash[NEIGH_HASH_SIZE];
 	u32 entries;
 	u64 reachable_time;           /* ns: random in [0.5, 1.5) * base */

@@ -90,10 +90,10 @@ bool sch_direct_xmit(struct sk_buff *skb, struct Qdisc *q,
 {
 	netdev_tx_t rc;
 
-	pthread_mutex_lock(&dev->tx_lock);
+	spin_lock(&dev->tx_lock);
 	rc = dev_hard_start_xmit(skb, dev);
 	dev_xmit_flush(dev);
-	pthread_mutex_unlock(&dev->tx_lock);
+	spin_unlock(&dev->tx_lock);
 	if (rc == NETDEV_TX_BUSY) {
 		dev_requeue_skb(skb, q);
 		return false;
@@ -114,7 +114,7 @@ void __qdisc_run(struct Qdisc *q)
 
 	if (skb_queue_empty(&q->q))
 		return;
-	pthread_mutex_lock(&dev->tx_lock);
+	spin_lock(&dev->tx_lock);
 	while ((skb = q->dequeue(q))) {
 		__atomic_fetch_add(&q->packets, 1, __ATOMIC_RELAXED);
 		rc = dev_hard_start_xmit(skb, dev);
@@ -125,7 +125,7 @@ void __qdisc_run(struct Qdisc *q)
 		}
 	}
 	dev_xmit_flush(dev);
-	pthread_mutex_unlock(&dev->tx_lock);
+	spin_unlock(&dev->tx_lock);
 }
 
 /*
@@ -148,4 +148,11 @@ void qdisc_run(struct Qdisc *q)
 		    ++guard > 1000)
 			break;
 	}
+}
+
+/* (added by drivers) The driver is no longer busy: drain the qdisc. */
+void netif_tx_wake_queue(struct net_device *dev)
+{
+	if (dev->qdisc)
+		qdisc_run(dev->qdisc);
 }

@@ -238,9 +238,9 @@ static void ep_remove(struct eventpoll *ep, struct epitem *epi)
 
 	/* After this no callback can reach epi. */
 	ep_unregister_pollwait(epi);
-	pthread_mutex_lock(&file->f_ep_lock);
+	spin_lock(&file->f_ep_lock);
 	list_del_init(&epi->fllink);
-	pthread_mutex_unlock(&file->f_ep_lock);
+	spin_unlock(&file->f_ep_lock);
 	hlist_del_init(&epi->hnode);
 	pthread_mutex_lock(&ep->lock);
 	if (epi->ready)
@@ -261,10 +261,10 @@ static int ep_check_nesting(struct eventpoll *ep, struct file *tfile)
 	if (!is_file_epoll(tfile))
 		return 0;
 	tep = tfile->private_data;
-	pthread_mutex_lock(&ep->file->f_ep_lock);
+	spin_lock(&ep->file->f_ep_lock);
 	if (!list_empty(&ep->file->f_ep_links))
 		err = -ELOOP;
-	pthread_mutex_unlock(&ep->file->f_ep_lock);
+	spin_unlock(&ep->file->f_ep_lock);
 	if (!err && tep != ep && READ_ONCE(tep->nepoll_items))
 		err = -ELOOP;
 	return err;
@@ -292,9 +292,9 @@ static int ep_insert(struct eventpoll *ep, const struct epoll_event *event,
 	epi->fd = fd;
 	epi->event = *event;
 
-	pthread_mutex_lock(&tfile->f_ep_lock);
+	spin_lock(&tfile->f_ep_lock);
 	list_add_tail(&epi->fllink, &tfile->f_ep_links);
-	pthread_mutex_unlock(&tfile->f_ep_lock);
+	spin_unlock(&tfile->f_ep_lock);
 	hlist_add_head(&epi->hnode, &ep->hash[ep_hash(ep, tfile, fd)]);
 	ep->nitems++;
 	if (is_file_epoll(tfile))
@@ -408,9 +408,9 @@ void eventpoll_release(struct file *file)
 	struct epitem *epi;
 	bool empty;
 
-	pthread_mutex_lock(&file->f_ep_lock);
+	spin_lock(&file->f_ep_lock);
 	empty = list_empty(&file->f_ep_links);
-	pthread_mutex_unlock(&file->f_ep_lock);
+	spin_unlock(&file->f_ep_lock);
 	if (empty)
 		return;
 	/*
@@ -420,14 +420,14 @@ void eventpoll_release(struct file *file)
 	 */
 	pthread_mutex_lock(&epmutex);
 	for (;;) {
-		pthread_mutex_lock(&file->f_ep_lock);
+		spin_lock(&file->f_ep_lock);
 		if (list_empty(&file->f_ep_links)) {
-			pthread_mutex_unlock(&file->f_ep_lock);
+			spin_unlock(&file->f_ep_lock);
 			break;
 		}
 		epi = list_first_entry(&file->f_ep_links, struct epitem, fllink);
 		ep = epi->ep;
-		pthread_mutex_unlock(&file->f_ep_lock);
+		spin_unlock(&file->f_ep_lock);
 		pthread_mutex_lock(&ep->mtx);
 		ep_remove(ep, epi);
 		pthread_mutex_unlock(&ep->mtx);

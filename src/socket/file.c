@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sl/rwlock.h"
 #include "sl/socket.h"
 
 #define FD_FIRST_INTERNAL 3
@@ -35,7 +36,7 @@
 #define FD_TABLE_HARD_MAX (1u << 20)
 
 struct fdtable {
-	pthread_rwlock_t lock;
+	rwlock_t lock;
 	struct file **fd;            /* slot -> file, NULL = free */
 	unsigned char *cloexec;      /* FD_CLOEXEC per slot */
 	unsigned int max_fds;        /* slots allocated */
@@ -45,15 +46,31 @@ struct fdtable {
 };
 
 static struct fdtable files = {
-	.lock = PTHREAD_RWLOCK_INITIALIZER,
+	.lock = RWLOCK_UNLOCKED,
 	.next_fd = FD_FIRST_INTERNAL,
 	.mode = SL_FD_INTERNAL,
 };
 
-/* RLIMIT_NOFILE, as Linux bounds a process's fds (EMFILE above it). */
+/* fd_set_limit's bound, 0 = none (atomic). */
+static unsigned int fd_limit_set;
+
+/* (See sl/socket.h.) */
+void fd_set_limit(unsigned int max)
+{
+	__atomic_store_n(&fd_limit_set,
+			 max > FD_TABLE_HARD_MAX ? FD_TABLE_HARD_MAX : max,
+			 __ATOMIC_RELAXED);
+}
+
+/* RLIMIT_NOFILE, as Linux bounds a process's fds (EMFILE above it), unless
+ * fd_set_limit gave sockline's own fds a bound of their own. */
 static unsigned int fd_limit(void)
 {
+	unsigned int set = __atomic_load_n(&fd_limit_set, __ATOMIC_RELAXED);
 	struct rlimit rl;
+
+	if (set && files.mode == SL_FD_INTERNAL)
+		return set;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
 	    rl.rlim_cur > FD_TABLE_HARD_MAX)
@@ -123,6 +140,18 @@ static int alloc_fd_host(void)
 	return hfd;
 }
 
+/* Fill @f as alloc_file does (the memory is the caller's). */
+static void init_file(struct file *f, const struct file_operations *fop,
+		      void *priv, unsigned int flags)
+{
+	f->f_op = fop;
+	f->private_data = priv;
+	f->f_flags = O_RDWR | (flags & O_NONBLOCK);
+	f->f_count = 1;
+	INIT_LIST_HEAD(&f->f_ep_links);
+	spin_lock_init(&f->f_ep_lock);
+}
+
 /**
  * alloc_file - a new struct file with one reference
  * @fop: socket_file_ops or the epoll file operations
@@ -136,12 +165,7 @@ struct file *alloc_file(const struct file_operations *fop, void *priv,
 
 	if (!f)
 		return NULL;
-	f->f_op = fop;
-	f->private_data = priv;
-	f->f_flags = O_RDWR | (flags & O_NONBLOCK);
-	f->f_count = 1;
-	INIT_LIST_HEAD(&f->f_ep_links);
-	pthread_mutex_init(&f->f_ep_lock, NULL);
+	init_file(f, fop, priv, flags);
 	return f;
 }
 
@@ -151,15 +175,19 @@ void get_file(struct file *f)
 	__atomic_fetch_add(&f->f_count, 1, __ATOMIC_RELAXED);
 }
 
-/* The last reference went (Linux's __fput): leave epoll sets, release. */
+/* The last reference went (Linux's __fput): leave epoll sets, release.
+ * A socket's file shares its allocation with the socket (socket_alloc). */
 static void __fput(struct file *f)
 {
 	eventpoll_release(f);
 	if (f->f_op->release)
 		f->f_op->release(f);
-	pthread_mutex_destroy(&f->f_ep_lock);
-	free(f);
+	if (f->f_op == &socket_file_ops)
+		free(container_of(f, struct socket_alloc, file));
+	else
+		free(f);
 }
+
 
 /**
  * fput - drop a file reference
@@ -184,13 +212,13 @@ struct file *fget(int fd)
 
 	if (fd < 0)
 		return NULL;
-	pthread_rwlock_rdlock(&files.lock);
+	read_lock(&files.lock);
 	if ((unsigned int)fd < files.max_fds) {
 		f = files.fd[fd];
 		if (f)
 			get_file(f);
 	}
-	pthread_rwlock_unlock(&files.lock);
+	rwlock_unlock(&files.lock);
 	return f;
 }
 
@@ -206,7 +234,7 @@ int fd_install_new(struct file *f, int flags)
 {
 	int fd;
 
-	pthread_rwlock_wrlock(&files.lock);
+	write_lock(&files.lock);
 	if (files.mode == SL_FD_HOST)
 		fd = alloc_fd_host();
 	else
@@ -216,7 +244,7 @@ int fd_install_new(struct file *f, int flags)
 		files.cloexec[fd] = (flags & O_CLOEXEC) ? 1 : 0;
 		files.open++;
 	}
-	pthread_rwlock_unlock(&files.lock);
+	rwlock_unlock(&files.lock);
 	return fd;
 }
 
@@ -246,11 +274,11 @@ int close_fd(int fd)
 
 	if (fd < 0)
 		return -EBADF;
-	pthread_rwlock_wrlock(&files.lock);
+	write_lock(&files.lock);
 	mode = files.mode;
 	if ((unsigned int)fd < files.max_fds && files.fd[fd])
 		f = fd_remove_locked(fd);
-	pthread_rwlock_unlock(&files.lock);
+	rwlock_unlock(&files.lock);
 	if (!f)
 		return -EBADF;
 	/* Only now may the kernel hand the number out again. */
@@ -280,7 +308,7 @@ void fd_close_net(struct net *net)
 	enum sl_fd_mode mode;
 	int *nums = NULL;
 
-	pthread_rwlock_wrlock(&files.lock);
+	write_lock(&files.lock);
 	mode = files.mode;
 	for (i = 0; i < files.max_fds; i++) {
 		if (!files.fd[i] || !file_in_net(files.fd[i], net))
@@ -301,7 +329,7 @@ void fd_close_net(struct net *net)
 		nums[n] = (int)i;
 		dead[n++] = fd_remove_locked((int)i);
 	}
-	pthread_rwlock_unlock(&files.lock);
+	rwlock_unlock(&files.lock);
 	for (i = 0; i < n; i++) {
 		if (mode == SL_FD_HOST)
 			close(nums[i]);
@@ -323,16 +351,18 @@ int sock_map_fd(struct socket *sock, int flags)
 	struct file *f;
 	int fd;
 
-	f = alloc_file(&socket_file_ops, sock,
-		       (flags & (SOCK_NONBLOCK | O_NONBLOCK)) ? O_NONBLOCK : 0);
-	if (!f) {
-		sock_release(sock);
-		return -ENFILE;
-	}
+	/* The file allocated with the socket (socket_alloc). */
+	f = &SOCKET_ALLOC(sock)->file;
+	init_file(f, &socket_file_ops, sock,
+		  (flags & (SOCK_NONBLOCK | O_NONBLOCK)) ? O_NONBLOCK : 0);
 	sock->file = f;
 	fd = fd_install_new(f, flags & (SOCK_CLOEXEC | O_CLOEXEC));
-	if (fd < 0)
-		fput(f);   /* releases the socket */
+	if (fd < 0) {
+		/* Never installed, so ours alone: release the socket, which
+		 * frees it with its file. */
+		sock->file = NULL;
+		sock_release(sock);
+	}
 	return fd;
 }
 
@@ -357,7 +387,7 @@ struct socket *sockfd_lookup(int fd, int *err)
 		fput(f);
 		return NULL;
 	}
-	net_syscall_enter();
+	net_syscall_enter(sock->sk ? sock_net(sock->sk) : NULL);
 	return sock;
 }
 
@@ -376,10 +406,10 @@ int fd_get_cloexec(int fd)
 {
 	int ret = -EBADF;
 
-	pthread_rwlock_rdlock(&files.lock);
+	read_lock(&files.lock);
 	if (fd >= 0 && (unsigned int)fd < files.max_fds && files.fd[fd])
 		ret = files.cloexec[fd];
-	pthread_rwlock_unlock(&files.lock);
+	rwlock_unlock(&files.lock);
 	return ret;
 }
 
@@ -388,12 +418,12 @@ int fd_set_cloexec(int fd, bool on)
 {
 	int ret = -EBADF;
 
-	pthread_rwlock_wrlock(&files.lock);
+	write_lock(&files.lock);
 	if (fd >= 0 && (unsigned int)fd < files.max_fds && files.fd[fd]) {
 		files.cloexec[fd] = on;
 		ret = 0;
 	}
-	pthread_rwlock_unlock(&files.lock);
+	rwlock_unlock(&files.lock);
 	return ret;
 }
 
@@ -405,10 +435,10 @@ int fd_set_cloexec(int fd, bool on)
  */
 void fd_set_mode(enum sl_fd_mode mode)
 {
-	pthread_rwlock_wrlock(&files.lock);
+	write_lock(&files.lock);
 	if (!files.open)
 		files.mode = mode;
-	pthread_rwlock_unlock(&files.lock);
+	rwlock_unlock(&files.lock);
 }
 
 /**
@@ -421,7 +451,7 @@ int fd_host_mode(bool on)
 	enum sl_fd_mode want = on ? SL_FD_HOST : SL_FD_INTERNAL;
 	int err = 0;
 
-	pthread_rwlock_wrlock(&files.lock);
+	write_lock(&files.lock);
 	if (files.mode != want) {
 		if (files.open)
 			err = -EBUSY;
@@ -430,7 +460,7 @@ int fd_host_mode(bool on)
 	}
 	if (!files.open)
 		files.next_fd = FD_FIRST_INTERNAL;
-	pthread_rwlock_unlock(&files.lock);
+	rwlock_unlock(&files.lock);
 	return err;
 }
 

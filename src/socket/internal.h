@@ -17,6 +17,19 @@
 /* Linux's UIO_MAXIOV. */
 #define SL_UIO_MAXIOV 1024
 
+/*
+ * A socket and the file that will hold it, in one allocation (issue 3:
+ * one malloc chunk instead of two per connection; Linux's socket_alloc
+ * pairs the socket with its inode). sock_alloc allocates it; the file is
+ * used once sock_map_fd gives the socket an fd, and then the file's last
+ * reference frees the whole (__fput), else sock_release does.
+ */
+struct socket_alloc {
+	struct socket socket;
+	struct file file;
+};
+#define SOCKET_ALLOC(sock) container_of(sock, struct socket_alloc, socket)
+
 /* src/socket/socket.c */
 extern const struct file_operations socket_file_ops;
 /* The socket behind @f, or NULL when @f is not a socket (Linux's sock_from_file). */

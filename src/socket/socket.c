@@ -68,10 +68,12 @@ void sock_unregister(int family)
  */
 struct socket *sock_alloc(void)
 {
-	struct socket *sock = calloc(1, sizeof(*sock));
+	struct socket_alloc *sa = calloc(1, sizeof(*sa));
+	struct socket *sock;
 
-	if (!sock)
+	if (!sa)
 		return NULL;
+	sock = &sa->socket;
 	sock->state = SS_UNCONNECTED;
 	init_waitqueue_head(&sock->wq.wait);
 	return sock;
@@ -88,6 +90,9 @@ struct socket *sock_alloc(void)
 void sock_release(struct socket *sock)
 {
 	const struct proto_ops *ops = sock->ops;
+	/* Its file (the one in our allocation) is being released: __fput
+	 * frees the memory once we return. */
+	bool has_file = sock->file != NULL;
 
 	if (ops) {
 		ops->release(sock);
@@ -102,7 +107,8 @@ void sock_release(struct socket *sock)
 	 * already inside the queue has left it before the memory goes.
 	 */
 	destroy_waitqueue_head(&sock->wq.wait);
-	free(sock);
+	if (!has_file)
+		free(SOCKET_ALLOC(sock));
 }
 
 /**

@@ -90,7 +90,8 @@ static int cmp_expiry_seq(const void *a, const void *b)
 
 	if (x->t.expires != y->t.expires)
 		return x->t.expires < y->t.expires ? -1 : 1;
-	return x->t.seq < y->t.seq ? -1 : (x->t.seq > y->t.seq);
+	/* Equal expiries run in arming order: timers are armed by id. */
+	return x->id < y->id ? -1 : (x->id > y->id);
 }
 
 static void check_order(int n)

@@ -180,9 +180,9 @@ static inline void inject(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
 
-	pthread_mutex_lock(&net->softirq_lock);
+	spin_lock(&net->softirq_lock);
 	netif_receive_skb(skb);
-	pthread_mutex_unlock(&net->softirq_lock);
+	spin_unlock(&net->softirq_lock);
 }
 
 static inline struct net_device *devn(struct net *net, const char *name)

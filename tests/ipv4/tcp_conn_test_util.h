@@ -184,9 +184,9 @@ static inline void inject_seg(sl_net_t *net, const struct seg *s)
 {
 	struct sk_buff *skb = build_seg(net, s);
 
-	pthread_mutex_lock(&net->softirq_lock);
+	spin_lock(&net->softirq_lock);
 	tcp_v4_rcv(skb);
-	pthread_mutex_unlock(&net->softirq_lock);
+	spin_unlock(&net->softirq_lock);
 }
 
 #endif

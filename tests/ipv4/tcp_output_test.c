@@ -41,9 +41,8 @@ static struct sock *bare_tcp_sock(sl_net_t *net)
 	inet->uc_ttl = -1;
 	inet->pmtudisc = IP_PMTUDISC_WANT;
 	tcp_init_sock(sk);
-	if (!inet_csk(sk)->icsk_retransmit_timer.base)
-		inet_csk_init_xmit_timers(sk, noop_timer, noop_timer,
-					  noop_timer);
+	if (!sk->sk_timer.function)
+		inet_csk_init_xmit_timers(sk, noop_timer);
 	inet->inet_saddr = inet->inet_rcv_saddr = inet_addr("10.0.0.1");
 	inet->inet_daddr = inet_addr("10.0.0.2");
 	inet->inet_num = 40000;
@@ -227,9 +226,9 @@ static void test_ack_options_dsack_first(void **state)
 	establish(sk);
 	tp = tcp_sk(sk);
 	tp->rx_opt.dsack = 1;
-	tp->duplicate_sack[0] = (struct tcp_sack_block){ 8000, 8100 };
+	tp->xfer->duplicate_sack[0] = (struct tcp_sack_block){ 8000, 8100 };
 	tp->rx_opt.num_sacks = 1;
-	tp->selective_acks[0] = (struct tcp_sack_block){ 10000, 11000 };
+	tp->xfer->selective_acks[0] = (struct tcp_sack_block){ 10000, 11000 };
 	tcp_send_ack(sk);
 	sl_pair_settle(&p);
 	n = capture(raw, buf, sizeof(buf));
@@ -385,7 +384,7 @@ static void test_sendmsg_segments_with_psh_on_last(void **state)
 	}
 	assert_int_equal(tp->snd_nxt, 8000);
 	assert_int_equal(tp->packets_out, 3);
-	assert_int_equal(skb_queue_len(&tp->tcp_rtx_queue), 3);
+	assert_int_equal(skb_queue_len(&tp->xfer->tcp_rtx_queue), 3);
 	assert_true(skb_queue_empty(&sk->sk_write_queue));
 	bare_tcp_sock_free(&p, sk);
 	sl_close(raw);

@@ -65,7 +65,7 @@ static struct sk_buff *queue_sent(struct sock *sk, u32 seq, u32 len,
 	TCP_SKB_CB(skb)->sacked = 0;
 	skb->tstamp = sent_us * 1000;
 	sk->sk_wmem_queued += (int)skb->truesize;
-	__skb_queue_tail(&tcp_sk(sk)->tcp_rtx_queue, skb);
+	__skb_queue_tail(&tcp_sk(sk)->xfer->tcp_rtx_queue, skb);
 	tcp_sk(sk)->packets_out++;
 	tcp_sk(sk)->snd_nxt = seq + len;
 	return skb;
@@ -97,23 +97,23 @@ static void test_rack_advance_keeps_most_recently_sent(void **state)
 	tp = tcp_sk(sk);
 	tp->tcp_mstamp = 210000;
 	tcp_rack_advance(tp, 0, 2000, 105000);
-	assert_true(tp->rack.advanced);
-	assert_int_equal(tp->rack.mstamp, 105000);
-	assert_int_equal(tp->rack.end_seq, 2000);
-	assert_int_equal(tp->rack.rtt_us, 105000);
+	assert_true(tp->xfer->rack.advanced);
+	assert_int_equal(tp->xfer->rack.mstamp, 105000);
+	assert_int_equal(tp->xfer->rack.end_seq, 2000);
+	assert_int_equal(tp->xfer->rack.rtt_us, 105000);
 	/* older send: RTT taken, RACK segment kept */
 	tcp_rack_advance(tp, 0, 1000, 104000);
-	assert_int_equal(tp->rack.mstamp, 105000);
-	assert_int_equal(tp->rack.rtt_us, 106000);
+	assert_int_equal(tp->xfer->rack.mstamp, 105000);
+	assert_int_equal(tp->xfer->rack.rtt_us, 106000);
 	/* same send time (one burst): the higher sequence wins */
 	tcp_rack_advance(tp, 0, 3000, 105000);
-	assert_int_equal(tp->rack.end_seq, 3000);
+	assert_int_equal(tp->xfer->rack.end_seq, 3000);
 	/* a retransmission ACKed sooner than min_rtt is ambiguous */
 	tcp_rack_advance(tp, TCPCB_RETRANS, 4000, 200000);
-	assert_int_equal(tp->rack.mstamp, 105000);
-	assert_int_equal(tp->rack.rtt_us, 105000);
+	assert_int_equal(tp->xfer->rack.mstamp, 105000);
+	assert_int_equal(tp->xfer->rack.rtt_us, 105000);
 	tcp_rack_advance(tp, TCPCB_RETRANS, 4000, 100000);
-	assert_int_equal(tp->rack.rtt_us, 110000);
+	assert_int_equal(tp->xfer->rack.rtt_us, 110000);
 	bare_sock_free(&p, sk);
 	sl_pair_teardown(&p);
 }
@@ -145,7 +145,7 @@ static void test_rack_marks_lost_after_rtt_plus_reo_wnd(void **state)
 	tcp_rack_mark_lost(sk);                /* RACK not advanced: no scan */
 	assert_int_equal(tp->lost_out, 0);
 	tp->tcp_mstamp = 126000;               /* s[0] and s[1] overdue */
-	tp->rack.advanced = 1;
+	tp->xfer->rack.advanced = 1;
 	tcp_rack_mark_lost(sk);
 	assert_int_equal(tp->lost_out, 2);
 	assert_true(TCP_SKB_CB(s[0])->sacked & TCPCB_LOST);
@@ -318,27 +318,27 @@ static void test_tlp_ack_ends_episode(void **state)
 	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->snd_nxt = 5000;
 	/* probe of new data: any ACK covering it ends the episode */
-	tp->tlp_high_seq = 5000;
-	tp->tlp_retrans = 0;
+	tp->xfer->tlp_high_seq = 5000;
+	tp->xfer->tlp_retrans = 0;
 	tcp_process_tlp_ack(sk, 4000, FLAG_DATA_ACKED);
-	assert_int_equal(tp->tlp_high_seq, 5000);
+	assert_int_equal(tp->xfer->tlp_high_seq, 5000);
 	tcp_process_tlp_ack(sk, 5000, FLAG_DATA_ACKED);
-	assert_int_equal(tp->tlp_high_seq, 0);
+	assert_int_equal(tp->xfer->tlp_high_seq, 0);
 	/* retransmitted probe + pure dupack at tlp_high_seq: no loss */
-	tp->tlp_high_seq = 5000;
-	tp->tlp_retrans = 1;
+	tp->xfer->tlp_high_seq = 5000;
+	tp->xfer->tlp_retrans = 1;
 	tcp_process_tlp_ack(sk, 5000, 0);
-	assert_int_equal(tp->tlp_high_seq, 0);
+	assert_int_equal(tp->xfer->tlp_high_seq, 0);
 	/* D-SACK of the probe: no loss */
-	tp->tlp_high_seq = 5000;
+	tp->xfer->tlp_high_seq = 5000;
 	tcp_process_tlp_ack(sk, 5000, FLAG_DSACK_TLP | FLAG_DSACKING_ACK);
-	assert_int_equal(tp->tlp_high_seq, 0);
+	assert_int_equal(tp->xfer->tlp_high_seq, 0);
 	assert_int_equal(tcp_snd_cwnd(tp), 20);
 	/* beyond: the probe repaired a loss */
-	tp->tlp_high_seq = 5000;
+	tp->xfer->tlp_high_seq = 5000;
 	tp->snd_nxt = 6000;
 	tcp_process_tlp_ack(sk, 6000, FLAG_DATA_ACKED | FLAG_SND_UNA_ADVANCED);
-	assert_int_equal(tp->tlp_high_seq, 0);
+	assert_int_equal(tp->xfer->tlp_high_seq, 0);
 	assert_int_equal(tp->snd_ssthresh, 10);
 	assert_int_equal(tcp_snd_cwnd(tp), 10);
 	assert_int_equal(inet_csk(sk)->icsk_ca_state, TCP_CA_Open);

@@ -40,9 +40,9 @@ static struct sock *check_ack(sl_net_t *net, struct sock *lsk, u32 ack)
 	struct sk_buff *skb = build_seg(net, &a);
 	struct sock *ret;
 
-	pthread_mutex_lock(&net->softirq_lock);
+	spin_lock(&net->softirq_lock);
 	ret = cookie_v4_check(lsk, skb);
-	pthread_mutex_unlock(&net->softirq_lock);
+	spin_unlock(&net->softirq_lock);
 	if (ret)
 		consume_skb(skb);
 	return ret;

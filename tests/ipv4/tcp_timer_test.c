@@ -75,7 +75,7 @@ static void queue_sent(struct sock *sk, u32 len)
 	TCP_SKB_CB(skb)->sacked = 0;
 	skb->tstamp = net_now(sock_net(sk));
 	sk->sk_wmem_queued += (int)skb->truesize;
-	__skb_queue_tail(&tp->tcp_rtx_queue, skb);
+	__skb_queue_tail(&tp->xfer->tcp_rtx_queue, skb);
 	tp->packets_out = 1;
 	tp->snd_nxt = tp->write_seq = tp->snd_una + len;
 }
@@ -106,7 +106,7 @@ static void test_syn_sent_gives_up_after_syn_retries(void **state)
 	assert_int_equal(sk->sk_err, ETIMEDOUT);
 	assert_int_equal(counter(p.a, "TCPTimeouts"), 1);
 	assert_int_equal(counter(p.a, "TCPAbortOnTimeout"), 1);
-	assert_true(skb_queue_empty(&tcp_sk(sk)->tcp_rtx_queue));
+	assert_true(skb_queue_empty(&tcp_sk(sk)->xfer->tcp_rtx_queue));
 	bare_sock_free(&p, sk);
 	sl_pair_teardown(&p);
 }
@@ -154,7 +154,7 @@ static void test_user_timeout_and_soft_error(void **state)
 	sk = bare_sock(p.a);
 	queue_sent(sk, 100);
 	now = tcp_time_stamp_ms(sk);
-	inet_csk(sk)->icsk_user_timeout = 5000;
+	tcp_ext_get(sk)->user_timeout = 5000;
 	inet_csk(sk)->icsk_retransmits = 1;
 	tcp_sk(sk)->retrans_stamp = now - 4999;
 	tcp_retransmit_timer(sk);
@@ -281,9 +281,9 @@ static void test_keepalive_probes_then_etimedout(void **state)
 	sl_pair_setup(&p, NULL);
 	sk = bare_sock(p.a);
 	tp = tcp_sk(sk);
-	tp->keepalive_time = 10;
-	tp->keepalive_intvl = 5;
-	tp->keepalive_probes = 3;
+	tcp_ext_get(sk)->keepalive_time = 10;
+	tp->ext->keepalive_intvl = 5;
+	tp->ext->keepalive_probes = 3;
 	tp->rcv_tstamp = inet_csk(sk)->icsk_ack.lrcvtime = tcp_time_stamp_ms(sk);
 	tcp_set_keepalive(sk, 1);
 	sock_set_flag(sk, SOCK_KEEPOPEN);

@@ -1,7 +1,8 @@
 /*
  * Connection-oriented sockets (Linux's inet_connection_sock): the accept
- * queue and request socks of a listener, the retransmit/delayed-ACK timers,
- * RTO and backoff, the congestion control hook, and the bind bucket.
+ * queue and request socks of a listener, the timer events (retransmit,
+ * delayed ACK, keepalive, all on one timer), RTO and backoff, the
+ * congestion control hook, and the bind bucket.
  * Implemented in src/ipv4/inet_connection_sock.c; TCP builds on it.
  */
 #ifndef SL_INET_CONNECTION_SOCK_H
@@ -81,18 +82,36 @@ struct request_sock_queue {
  * numbers. Internal code must not include glibc's <netinet/tcp.h>: it
  * redefines the TCP state names of sl/tcp_states.h. */
 
+/*
+ * Timer events of a connection, all carried by sk->sk_timer (see
+ * inet_csk_timer_sync): Linux's icsk_retransmit_timer events, its
+ * icsk_delack_timer and its sk_timer keepalive.
+ */
+enum {
+	ICSK_EV_XMIT,          /* icsk_pending at icsk_timeout */
+	ICSK_EV_DACK,          /* ICSK_ACK_TIMER at icsk_ack.timeout */
+	ICSK_EV_KEEPALIVE,     /* keepalive / FIN_WAIT2 at icsk_ka_timeout */
+	ICSK_EV_MAX,
+};
+
+/*
+ * Ordered by size so that nothing pads (issue 3: memory per idle
+ * connection); Linux's field names.
+ */
 struct inet_connection_sock {
 	struct inet_sock icsk_inet;              /* must be first */
-	struct request_sock_queue icsk_accept_queue;
+	/* Listeners only: allocated by inet_csk_listen_start, freed with
+	 * the sock (Linux embeds it). */
+	struct request_sock_queue *icsk_accept_queue;
 	struct inet_bind_bucket *icsk_bind_hash; /* port ownership */
-	u64 icsk_timeout;                        /* xmit timer expiry (ns) */
-	struct timer_list icsk_retransmit_timer; /* RTO, probe0, TLP, RACK */
-	struct timer_list icsk_delack_timer;
+	const struct tcp_congestion_ops *icsk_ca_ops;
+	u64 icsk_timeout;                        /* ICSK_EV_XMIT expiry (ns) */
+	u64 icsk_ka_timeout;                     /* ICSK_EV_KEEPALIVE expiry (ns) */
+	u64 icsk_probes_tstamp;                  /* first unanswered probe (ns) */
 	u32 icsk_rto;                            /* retransmit timeout (us) */
-	u32 icsk_rto_min;                        /* us, 200 ms default */
 	u32 icsk_delack_max;                     /* us, 200 ms */
 	u32 icsk_pmtu_cookie;                    /* last PMTU seen */
-	const struct tcp_congestion_ops *icsk_ca_ops;
+	/* TCP_USER_TIMEOUT is tcp_ext's user_timeout (issue 3). */
 	u8 icsk_ca_state : 5;
 	u8 icsk_ca_initialized : 1;
 	u8 icsk_ca_setsockopt : 1;
@@ -102,20 +121,25 @@ struct inet_connection_sock {
 	u8 icsk_syn_retries;                     /* TCP_SYNCNT, 0 = sysctl */
 	u8 icsk_probes_out;                      /* unanswered probes */
 	u16 icsk_ext_hdr_len;                    /* IP options length */
+	u8 icsk_ev_armed;                        /* bit per armed ICSK_EV_*
+						  * (atomic) */
+	u8 icsk_ev_order[ICSK_EV_MAX];           /* arming order of the timer
+						  * events (ties fire in it) */
 	struct {
 		u8 pending;                      /* ICSK_ACK_* */
 		u8 quick;                        /* quick ACKs left */
 		u8 pingpong;                     /* interactive session */
 		u8 retry;
 		u32 ato;                         /* delayed ACK timeout (us) */
-		u64 timeout;                     /* delayed ACK expiry (ns) */
+		u64 timeout;                     /* ICSK_EV_DACK expiry (ns) */
 		u32 lrcvtime;                    /* last data received (ms) */
 		u16 last_seg_size;
 		u16 rcv_mss;                     /* estimated peer MSS */
 	} icsk_ack;
-	u64 icsk_probes_tstamp;                  /* first unanswered probe (ns) */
-	u32 icsk_user_timeout;                   /* TCP_USER_TIMEOUT (ms) */
-	u64 icsk_ca_priv[13];                    /* congestion control state */
+	/* Congestion control state: two words (Linux: 13). An algorithm
+	 * needing more keeps it out of line, allocated when first needed
+	 * (CUBIC, tcp_cubic.c), and frees it in ->release. */
+	u64 icsk_ca_priv[2];
 };
 
 static inline struct inet_connection_sock *inet_csk(const struct sock *sk)
@@ -145,11 +169,20 @@ struct sock *inet_csk_reqsk_queue_add(struct sock *sk, struct request_sock *req,
 struct sock *inet_csk_clone_lock(const struct sock *sk,
 				 const struct request_sock *req);
 void inet_csk_destroy_sock(struct sock *sk);
+/* Give sk_timer @handler, which runs the timer events (tcp_timer). */
 void inet_csk_init_xmit_timers(struct sock *sk,
-			       void (*retransmit_handler)(struct timer_list *),
-			       void (*delack_handler)(struct timer_list *),
-			       void (*keepalive_handler)(struct timer_list *));
+			       void (*handler)(struct timer_list *));
+/* Stop every timer event (and the timer, dropping its reference). */
 void inet_csk_clear_xmit_timers(struct sock *sk);
+bool inet_csk_ev_pending(const struct sock *sk, int ev);
+u64 inet_csk_ev_deadline(const struct sock *sk, int ev);
+int inet_csk_next_event(const struct sock *sk, u64 now, bool due);
+void inet_csk_timer_sync(struct sock *sk, int ev);
+/* Arm event @ev (ICSK_EV_*) at the deadline stored by the caller. */
+void inet_csk_ev_arm(struct sock *sk, int ev);
+void inet_csk_ev_stop(struct sock *sk, int ev);
+void inet_csk_reset_keepalive_timer(struct sock *sk, u64 len_ns);
+void inet_csk_delete_keepalive_timer(struct sock *sk);
 /* Arm the xmit timer for @what (ICSK_TIME_*) @when ns from now. */
 void inet_csk_reset_xmit_timer(struct sock *sk, int what, u64 when, u64 max_when);
 void inet_csk_clear_xmit_timer(struct sock *sk, int what);
@@ -163,7 +196,7 @@ static inline bool inet_csk_ack_scheduled(const struct sock *sk)
 }
 static inline int inet_csk_reqsk_queue_len(const struct sock *sk)
 {
-	return (int)READ_ONCE(inet_csk(sk)->icsk_accept_queue.qlen);
+	return (int)READ_ONCE(inet_csk(sk)->icsk_accept_queue->qlen);
 }
 static inline bool inet_csk_reqsk_queue_is_full(const struct sock *sk)
 {

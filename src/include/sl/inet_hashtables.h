@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 
+#include "sl/rwlock.h"
 #include "sl/list.h"
 #include "sl/sock.h"
 #include "sl/types.h"
@@ -28,12 +29,12 @@ struct inet_bind_bucket {
 };
 
 struct inet_ehash_bucket {
-	pthread_rwlock_t lock;
+	rwlock_t lock;
 	struct hlist_head chain;        /* sock_common via skc_node */
 };
 
 struct inet_listen_hashbucket {
-	pthread_rwlock_t lock;
+	rwlock_t lock;
 	struct hlist_head head;
 };
 

@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 
+#include "sl/spinlock.h"
 #include "sl/if_ether.h"
 #include "sl/list.h"
 #include "sl/skbuff.h"
@@ -51,7 +52,7 @@ struct neighbour {
 	u64 confirmed;              /* last reachability confirmation (ns) */
 	u64 updated;                /* last state change (ns) */
 	u64 used;
-	pthread_mutex_t lock;
+	spinlock_t lock;
 	struct sk_buff_head arp_queue; /* packets waiting for resolution */
 	unsigned int arp_queue_len_bytes;
 	struct timer_list timer;

@@ -22,6 +22,8 @@
 
 #include <pthread.h>
 
+#include "sl/spinlock.h"
+#include "sl/rwlock.h"
 #include "sl/list.h"
 #include "sl/skbuff.h"
 #include "sl/snmp.h"
@@ -142,7 +144,7 @@ struct netns_ipv4 {
 
 	/* state owned by subsystems through their pernet_operations */
 	struct fib_table *fib_main;        /* src/ipv4/route.c */
-	pthread_rwlock_t fib_lock;
+	rwlock_t fib_lock;
 	struct fqdir *fqdir;               /* src/ipv4/ip_fragment.c */
 	struct neigh_table *arp_tbl;       /* src/net/arp.c */
 	struct icmp_state *icmp;           /* src/ipv4/icmp.c */
@@ -150,6 +152,13 @@ struct netns_ipv4 {
 	struct raw_hashinfo *raw;          /* src/ipv4/raw.c */
 	struct ping_table *ping;           /* src/ipv4/ping.c */
 	struct inet_hashinfo *tcp_hashinfo;/* TCP (issue 3) */
+	/* Free struct tcp_xfer blocks (src/ipv4/tcp_xfer.c): a connection
+	 * takes one when data moves and gives it back when quiet, so a
+	 * request/response flow must not pay malloc+free per segment. */
+	spinlock_t tcp_xfer_lock;
+	u32 tcp_xfer_nfree;
+	bool tcp_xfer_dead;                /* after tcp_sk_exit: free() */
+	void *tcp_xfer_free;               /* singly linked through word 0 */
 	u32 ip_id_seed;                    /* IP ID generator */
 	u32 ip_ids;                        /* atomic */
 };
@@ -168,7 +177,7 @@ struct netns_core {
 
 /* The softirq's work list (Linux's per-CPU softnet_data). */
 struct softnet_data {
-	pthread_mutex_t lock;              /* guards poll_list and input_pkt_queue */
+	spinlock_t lock;                   /* guards poll_list and input_pkt_queue */
 	struct list_head poll_list;        /* scheduled napi_structs */
 	struct sk_buff_head input_pkt_queue; /* netif_rx() backlog */
 	struct napi_struct *backlog;       /* polls input_pkt_queue */
@@ -192,15 +201,18 @@ struct net {
 	int ifindex;                       /* last assigned */
 	struct net_device *loopback_dev;
 	struct list_head ptype_all;        /* taps on every device here */
-	pthread_rwlock_t ptype_lock;
+	rwlock_t ptype_lock;
 
 	/* softirq: receive processing and timers */
 	struct softnet_data softnet;
-	pthread_mutex_t softirq_lock;
+	spinlock_t softirq_lock;
 	pthread_t thread;
 	bool threaded;
 	bool thread_stop;                  /* atomic */
 	struct sl_waiter softirq_waiter;   /* the thread sleeps here */
+	/* Stack clock time the sleeping thread will wake at by itself (0
+	 * while it runs): a timer armed later than that needs no kick. */
+	u64 softirq_wake_at;               /* atomic */
 	struct timer_list wake_timer;      /* internal */
 
 	struct netns_core core;
@@ -213,6 +225,10 @@ struct net {
 	void (*trace_done)(struct net *net, const struct skb_trace *t, void *arg);
 	void *trace_arg;
 	u32 trace_ids;
+
+	/* (added by drivers) devices on host descriptors, NULL until the
+	 * first: src/drivers/hostlink.c */
+	struct hostlink_set *hostlinks;
 };
 
 struct pernet_operations {
@@ -228,10 +244,48 @@ static inline struct net *get_net(struct net *net)
 }
 void put_net(struct net *net);
 
+/*
+ * The time of the current softirq round or socket call, read once: a
+ * real clock costs a clock_gettime per read and the data path reads it
+ * dozens of times per segment, so (as Linux stamps a softirq round with
+ * tcp_mstamp_refresh) __net_poll and sockfd_lookup take one reading that
+ * every net_now() of the same clock in that thread returns until the
+ * round or call ends, or the thread sleeps (net_wait drops it). Virtual
+ * clocks are never cached: timers move them while they run.
+ */
+struct net_clock_cache {
+	const struct sl_clock *clk;        /* NULL: nothing cached */
+	u64 now;
+};
+extern __thread struct net_clock_cache net_clock_cache
+	__attribute__((tls_model("initial-exec")));
+
 /* Now on the stack's clock, in ns. */
 static inline u64 net_now(const struct net *net)
 {
+	if (net_clock_cache.clk == net->clock)
+		return net_clock_cache.now;
 	return sl_clock_now(net->clock);
+}
+
+/* Take a reading of @net's clock for this thread; returns the old cache
+ * for net_clock_restore. */
+static inline struct net_clock_cache net_clock_stamp(const struct net *net)
+{
+	struct net_clock_cache old = net_clock_cache;
+
+	if (net->clock->is_virtual) {
+		net_clock_cache.clk = NULL;
+	} else {
+		net_clock_cache.clk = net->clock;
+		net_clock_cache.now = sl_clock_now(net->clock);
+	}
+	return old;
+}
+
+static inline void net_clock_restore(struct net_clock_cache old)
+{
+	net_clock_cache = old;
 }
 
 /* xorshift64*; callers hold no lock (a rare race only costs randomness). */
@@ -261,7 +315,7 @@ void net_softirq_kick(struct net *net);
  * softirq itself when the call ends, instead of waking its thread.
  */
 void net_rx_kick(struct net *net);
-void net_syscall_enter(void);
+void net_syscall_enter(struct net *net);
 void net_syscall_exit(void);
 void net_flush_deferred_rx(void);
 /*
@@ -272,6 +326,8 @@ void net_flush_deferred_rx(void);
  * (UINT64_MAX = none). Returns true when woken, false at the deadline.
  */
 bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline);
+/* Wait for every stack's softirq in progress to finish (grace period). */
+void synchronize_net(void);
 /* Iterate every live stack sharing @clk (used by net_wait). */
 int net_poll_group(struct sl_clock *clk);
 
@@ -281,6 +337,18 @@ static inline void net_count_drop(struct net *net, enum skb_drop_reason r)
 	if (net && r < SKB_DROP_REASON_MAX)
 		__atomic_fetch_add(&net->drops[r], 1, __ATOMIC_RELAXED);
 }
+
+/*
+ * (added by drivers) Host links (src/drivers/hostlink.c), for a stack with
+ * devices on host descriptors (TAP, AF_PACKET). Threaded: the thread
+ * sleeps in hostlink_sleep (ppoll on the descriptors and an eventfd, until
+ * CLOCK_MONOTONIC @abs_ns, 0: no deadline) instead of on softirq_waiter,
+ * and hostlink_kick wakes it there (a no-op unless it is in ppoll).
+ * Polled: hostlink_poll makes every net_poll read every link.
+ */
+void hostlink_sleep(struct net *net, u64 abs_ns);
+void hostlink_kick(struct net *net);
+void hostlink_poll(struct net *net);
 
 /* Free the trace callbacks of sl_trace_start (src/core/trace_ctl.c). */
 void trace_sinks_free(struct net *net);

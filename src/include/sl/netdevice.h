@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <pthread.h>
 
+#include "sl/spinlock.h"
 #include "sl/if_ether.h"
 #include "sl/list.h"
 #include "sl/skbuff.h"
@@ -127,7 +128,7 @@ struct net_device {
 
 	struct Qdisc *qdisc;
 	unsigned int tx_queue_len;      /* qdisc limit (Linux default 1000) */
-	pthread_mutex_t tx_lock;        /* serialises ndo_start_xmit */
+	spinlock_t tx_lock;             /* serialises ndo_start_xmit */
 
 	struct list_head ptype_all;     /* taps on this device */
 	struct in_device *ip_ptr;       /* IPv4 state (src/ipv4/devinet.c) */
@@ -267,6 +268,13 @@ struct Qdisc *qdisc_create_dflt(struct net_device *dev);
 void qdisc_destroy(struct Qdisc *q);
 /* Drain the qdisc into the driver until empty or the driver is busy. */
 void __qdisc_run(struct Qdisc *q);
+/*
+ * (added by drivers) A driver that answered NETDEV_TX_BUSY can take frames
+ * again: send what the qdisc held back (Linux's netif_tx_wake_queue, whose
+ * __netif_schedule runs the qdisc from net_tx_action; we run it at once).
+ * Any context but under dev->tx_lock.
+ */
+void netif_tx_wake_queue(struct net_device *dev);
 
 /* --- loopback (src/net/loopback.c) --------------------------------------- */
 

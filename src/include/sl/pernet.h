@@ -30,6 +30,7 @@ extern const struct pernet_operations udp_net_ops;     /* src/ipv4/udp.c */
 extern const struct pernet_operations tcp_net_ops;     /* src/ipv4/tcp_ipv4.c */
 extern const struct pernet_operations raw_net_ops;     /* src/ipv4/raw.c */
 extern const struct pernet_operations ping_net_ops;    /* src/ipv4/ping.c */
+extern const struct pernet_operations hostlink_net_ops;/* src/drivers/hostlink.c */
 
 /* One-time library init; every public entry point may call it. */
 void sl_init(void);

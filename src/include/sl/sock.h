@@ -4,7 +4,7 @@
  * Locking, as Linux's:
  *  - sk_lock.slock is a short spinlock ("bh_lock_sock"); softirq code takes
  *    it around per-socket receive processing.
- *  - lock_sock()/release_sock() give process context ownership (owned = 1)
+ *  - lock_sock()/release_sock() give process context ownership (owned != 0)
  *    for a long operation (sendmsg, recvmsg, setsockopt) without holding
  *    the spinlock. While a socket is owned, softirq code does not wait: it
  *    appends the skb to sk_backlog (sk_add_backlog), and release_sock()
@@ -66,11 +66,16 @@ enum sock_flags {
 #define SK_CAN_REUSE 1
 #define SK_FORCE_REUSE 2
 
+/*
+ * Linux's socket_lock_t without its wait queue: threads waiting for
+ * ownership sleep on the owned word itself (a futex), 8 bytes in all.
+ */
 typedef struct {
 	int slock;                   /* spinlock word, see bh_lock_sock */
-	int owned;                   /* process context owns the socket */
-	struct wait_queue_head wq;   /* threads waiting for ownership */
+	u32 owned;                   /* SOCK_OWNED_*: process context owns it */
 } socket_lock_t;
+#define SOCK_OWNED 1                 /* owned, nobody waits in lock_sock */
+#define SOCK_OWNED_WAITERS 2         /* owned, lock_sock sleepers on owned */
 
 /*
  * Fields shared with timewait sockets (Linux's sock_common): the lookup
@@ -86,9 +91,9 @@ struct sock_common {
 	unsigned char skc_reuse : 4;
 	unsigned char skc_reuseport : 1;
 	int skc_bound_dev_if;
+	u32 skc_hash;
 	struct hlist_node skc_node;      /* main lookup table */
 	struct hlist_node skc_bind_node; /* port (bind) table */
-	u32 skc_hash;
 	struct net *skc_net;
 	u32 skc_refcnt;                  /* atomic */
 };
@@ -119,46 +124,47 @@ struct sock {
 
 	struct sk_buff_head sk_receive_queue;
 	struct sk_buff_head sk_write_queue;
-	struct sk_buff_head sk_error_queue;
+	/* IP_RECVERR errors: allocated by the first one queued, NULL before
+	 * (Linux embeds it; few sockets ever use it, issue 3). Published
+	 * atomically, freed by sk_free. Use sk_error_queue_empty. */
+	struct sk_buff_head *sk_error_queue;
 
+	/* Ordered by size so that nothing pads (issue 3: memory per idle
+	 * connection). */
 	int sk_rcvbuf;                   /* bytes, as SO_RCVBUF reports */
 	int sk_sndbuf;
 	int sk_rmem_alloc;               /* atomic: bytes charged on receive */
 	int sk_wmem_alloc;               /* atomic: bytes in flight below us */
 	int sk_wmem_queued;              /* bytes queued in the write queue */
-	int sk_forward_alloc;
 	int sk_drops;                    /* atomic */
 	u32 sk_userlocks;                /* SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK */
 #define SOCK_SNDBUF_LOCK 1
 #define SOCK_RCVBUF_LOCK 2
 #define SOCK_BINDADDR_LOCK 4
 #define SOCK_BINDPORT_LOCK 8
-
 	int sk_err;                      /* pending error (positive errno) */
 	int sk_err_soft;
 	u8 sk_shutdown;
 	u8 sk_protocol;
 	u16 sk_type;
-	unsigned long sk_flags;          /* enum sock_flags bits */
 	int sk_rcvlowat;
-	s64 sk_rcvtimeo;                 /* ns; INT64_MAX = forever */
-	s64 sk_sndtimeo;
-	s64 sk_lingertime;               /* ns */
 	u32 sk_priority;
 	u32 sk_mark;
-	u32 sk_txhash;
 	int sk_max_ack_backlog;
 	int sk_ack_backlog;              /* atomic */
 	u32 sk_pacing_rate;
 	u16 sk_gso_max_segs;
 	unsigned int sk_gso_max_size;
+	unsigned long sk_flags;          /* enum sock_flags bits */
+	s64 sk_rcvtimeo;                 /* ns; INT64_MAX = forever */
+	s64 sk_sndtimeo;
+	s64 sk_lingertime;               /* ns */
 	struct dst_entry *sk_dst_cache;  /* cached route (connected sockets) */
-	u64 sk_stamp;                    /* last received packet time */
 
 	struct socket *sk_socket;        /* back pointer, NULL when orphaned */
 	struct wait_queue_head *sk_wq;   /* the socket's wait queue */
 	struct proto *sk_prot;
-	void *sk_user_data;
+	/* TCP: the one timer of every timer event (inet_csk_timer_sync). */
 	struct timer_list sk_timer;
 
 	void (*sk_state_change)(struct sock *sk);
@@ -216,6 +222,19 @@ static inline bool sk_hashed(const struct sock *sk)
 {
 	return !sk_unhashed(sk);
 }
+/* The error queue, or NULL while no error was ever queued. */
+static inline struct sk_buff_head *sk_error_queue_get(const struct sock *sk)
+{
+	return __atomic_load_n(&sk->sk_error_queue, __ATOMIC_ACQUIRE);
+}
+static inline bool sk_error_queue_empty(const struct sock *sk)
+{
+	struct sk_buff_head *q = sk_error_queue_get(sk);
+
+	return !q || skb_queue_empty(q);
+}
+/* Free every queued error (the queue itself stays until sk_free). */
+void sk_error_queue_purge(struct sock *sk);
 
 /* Error to report: fetch and clear sk_err, as a negative errno (or 0). */
 int sock_error(struct sock *sk);

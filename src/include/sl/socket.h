@@ -42,10 +42,11 @@ struct socket_wq {
 	struct wait_queue_head wait;
 };
 
+/* 56 bytes: narrow state and flags words (issue 3, memory per socket). */
 struct socket {
-	socket_state state;
 	short type;                 /* SOCK_STREAM, SOCK_DGRAM, SOCK_RAW */
-	unsigned long flags;
+	u8 state;                   /* socket_state */
+	unsigned int flags;         /* SOCK_NOSPACE, ... (atomic bit ops) */
 	struct file *file;          /* back pointer */
 	struct sock *sk;
 	const struct proto_ops *ops;
@@ -114,8 +115,8 @@ struct file {
 	void *private_data;         /* struct socket * or struct eventpoll * */
 	unsigned int f_flags;       /* O_NONBLOCK, O_RDWR */
 	u32 f_count;                /* atomic: fd slots + in-flight calls */
+	spinlock_t f_ep_lock;       /* f_ep_links */
 	struct list_head f_ep_links;/* epitems watching this file */
-	pthread_mutex_t f_ep_lock;
 };
 
 /*
@@ -141,6 +142,14 @@ void fd_close_net(struct net *net);
 /* fd numbering: our own small integers, or real host fds as placeholders. */
 enum sl_fd_mode { SL_FD_INTERNAL = 0, SL_FD_HOST = 1 };
 void fd_set_mode(enum sl_fd_mode mode);
+/*
+ * Bound sockline's own fds (SL_FD_INTERNAL numbering) by @max instead of
+ * RLIMIT_NOFILE (0: back to RLIMIT_NOFILE); at most 2^20, Linux's default
+ * fs.nr_open. They are not kernel descriptors, so a process that may not
+ * raise its hard limit can still hold a million sockets (issue 3's
+ * million-connection test). Host-mode fds stay bounded by the kernel.
+ */
+void fd_set_limit(unsigned int max);
 
 /* --- poll (src/socket/poll.c) --------------------------------------------- */
 

@@ -187,10 +187,114 @@ struct tcp_options_received {
 	u16 mss_clamp;           /* the peer's MSS option, clamped */
 };
 
+/*
+ * State of data in transit (Linux keeps all of it in tcp_sock): the
+ * retransmission and out-of-order queues, the SACK blocks we send, and the
+ * per-flight state of RACK, TLP, PRR and rate sampling. An idle connection
+ * has none of it (issue 3: at most 1 KB per idle connection; "buffers
+ * allocated only when data is queued"): tp->xfer points to the shared,
+ * read-only tcp_xfer_idle (empty queues, zeros) until tcp_xfer_get
+ * allocates a block, which happens before data is queued for sending
+ * (tcp_sendmsg, FIN, SYN), before an out-of-order segment is queued and
+ * before a D-SACK is recorded. tcp_xfer_put_idle gives the block back when
+ * the connection is quiescent again (nothing queued or in flight, no SACK
+ * block to send, no TLP episode, CA_Open). Every field here is meaningless
+ * once quiescent: rate sampling restarts when packets_out is 0, and RACK's
+ * newest delivered segment is older than anything sent later, exactly as a
+ * zeroed one is. Writing to the idle block faults (it is const): writers
+ * must call tcp_xfer_get first, readers need not.
+ */
+struct tcp_xfer {
+	struct sk_buff_head tcp_rtx_queue;       /* sent, not yet acked */
+	struct sk_buff_head out_of_order_queue;  /* received beyond rcv_nxt */
+	u64 first_tx_mstamp;     /* rate sampling: start of the send window */
+	u64 delivered_mstamp;
+	struct {                 /* RACK (RFC 8985) */
+		u64 mstamp;          /* us: (re)sent time of the newest delivered */
+		u32 rtt_us;
+		u32 end_seq;
+		u8 advanced : 1;     /* mstamp moved on this ACK */
+	} rack;
+	u32 prr_delivered;       /* RFC 6937 */
+	u32 prr_out;
+	u32 tlp_high_seq;        /* snd_nxt at the tail loss probe */
+	u32 tlp_retrans;
+	/* Added by in (tcp_input.c): the right edge of the highest SACKed
+	 * segment (Linux keeps an skb pointer, highest_sack; a sequence
+	 * number cannot dangle). */
+	u32 highest_sack_end;    /* valid while sacked_out != 0 */
+	/* SACK (RFC 2018, RFC 2883) */
+	struct tcp_sack_block duplicate_sack[1]; /* D-SACK block to send */
+	struct tcp_sack_block selective_acks[4]; /* SACKs we send */
+};
+
+/*
+ * What most connections leave at zero, out of line (issue 3: at most 1 KB
+ * per idle connection): per-socket TCP options whose 0 means "the
+ * sysctl", and TCP_INFO statistics that only data transfer moves. tp->ext
+ * points to the read-only tcp_ext_idle (all zeros) until tcp_ext_get
+ * allocates the socket's own block: at a setsockopt of one of the options
+ * or at the first of these counts (a count that finds no memory is lost,
+ * nothing else). Freed with the sock; a child gets a copy of its
+ * listener's options, as Linux's children inherit them.
+ */
+struct tcp_ext {
+	u64 bytes_received;      /* RFC 4898 tcpEStatsAppHCThruOctetsReceived */
+	u64 bytes_sent;          /* RFC 4898 tcpEStatsPerfHCDataOctetsOut */
+	u64 bytes_retrans;       /* RFC 4898 tcpEStatsPerfOctetsRetrans */
+	u32 data_segs_in;        /* RFC 4898 tcpEStatsDataSegsIn */
+	u32 data_segs_out;       /* RFC 4898 tcpEStatsDataSegsOut */
+	u32 rcv_ooopack;         /* out-of-order packets received */
+	u32 total_rto;           /* RTO expirations (tcp_info) */
+	u32 chrono_start;        /* ms (Linux: jiffies) */
+	u32 chrono_stat[3];      /* ms: busy, rwnd- and sndbuf-limited */
+	u8 chrono_type;          /* TCP_CHRONO_* */
+	/* Options (setsockopt); 0 = the stack's sysctl. */
+	u8 keepalive_probes;     /* TCP_KEEPCNT */
+	/* Added by io: TCP_DEFER_ACCEPT as a number of SYN-ACK retransmits
+	 * (Linux's rskq_defer_accept); 0 = off. */
+	u8 defer_accept;
+	u32 keepalive_time;      /* s, TCP_KEEPIDLE */
+	u32 keepalive_intvl;     /* s, TCP_KEEPINTVL */
+	int linger2;             /* TCP_LINGER2 (s), <0 = none */
+	u32 notsent_lowat;       /* TCP_NOTSENT_LOWAT */
+	u32 user_timeout;        /* TCP_USER_TIMEOUT (ms), Linux's
+				  * icsk_user_timeout; 0 = none */
+	/* Rare events, 0 until they happen. */
+	u32 urg_data;            /* TCP_URG_* and the urgent byte */
+	u32 urg_seq;             /* where the urgent byte is */
+	u32 mtu_info;            /* ICMP frag-needed MTU pending */
+};
+
+/*
+ * Fields are grouped by size, widest first, so that nothing pads (issue 3:
+ * at most 1 KB per idle connection, everything included); times that
+ * Linux keeps in 32-bit jiffies are 32-bit ms here.
+ */
 struct tcp_sock {
 	struct inet_connection_sock inet_conn;   /* must be first */
-	u16 tcp_header_len;      /* 20 + aligned timestamp option */
-	u16 gso_segs;
+
+	u64 tcp_mstamp;          /* us: time of the most recent packet event */
+	u64 bytes_acked;         /* RFC 4898 tcpEStatsAppHCThruOctetsAcked */
+
+	/* Data in transit (see struct tcp_xfer); never NULL. sk_write_queue
+	 * holds unsent data, xfer->tcp_rtx_queue sent and unacked. */
+	struct tcp_xfer *xfer;
+	/* Options and statistics left at zero (see struct tcp_ext); never
+	 * NULL. */
+	struct tcp_ext *ext;
+
+	/* receive buffer autotuning (Linux's rcvq_space, rcv_rtt_est) */
+	struct {
+		u32 space;
+		u32 seq;
+		u64 time;        /* us */
+	} rcvq_space;
+	struct {
+		u32 rtt_us;
+		u32 seq;
+		u64 time;        /* us */
+	} rcv_rtt_est;
 
 	/* RFC 9293 3.3.1 receive sequence variables */
 	u32 rcv_nxt;             /* what we want to receive next */
@@ -212,18 +316,7 @@ struct tcp_sock {
 	u32 snd_up;              /* urgent pointer */
 	u32 mss_cache;           /* cached effective MSS, not including SACKs */
 	u32 advmss;              /* MSS we advertise */
-	u32 rx_opt_pad;
 	struct tcp_options_received rx_opt;
-	u8 nonagle : 4;          /* TCP_NAGLE_* */
-	u8 thin_lto : 1, recvmsg_inq : 1, repair : 1, frto : 1;
-	u8 is_sack_reneg : 1, fastopen_connect : 1, is_cwnd_limited : 1,
-	   syn_data : 1, syn_fastopen : 1, save_syn : 1, linger2_set : 1,
-	   notsent_lowat_set : 1;
-	u8 keepalive_probes;     /* TCP_KEEPCNT, 0 = sysctl */
-	u32 keepalive_time;      /* s, TCP_KEEPIDLE, 0 = sysctl */
-	u32 keepalive_intvl;     /* s, TCP_KEEPINTVL, 0 = sysctl */
-	int linger2;             /* TCP_LINGER2 (s), 0 = sysctl, <0 = none */
-	u32 notsent_lowat;
 
 	/* RTT (RFC 6298), in us scaled as Linux: srtt_us is srtt << 3 */
 	u32 srtt_us;
@@ -233,14 +326,10 @@ struct tcp_sock {
 	u32 rtt_seq;             /* sequence number to update rttvar */
 	struct {                 /* windowed min RTT (tcp_min_rtt_wlen) */
 		u32 rtt_us;
-		u64 stamp_us;
+		u32 stamp;       /* ms, as Linux's minmax in jiffies */
 	} rtt_min;
-	u64 tcp_mstamp;          /* us: time of the most recent packet event */
-	u64 tcp_clock_cache;
 	u32 tsoffset;            /* timestamp offset (RFC 7323 5.4) */
 	u32 retrans_stamp;       /* ms: first retransmit time (timeouts) */
-	u64 first_tx_mstamp;     /* rate sampling: start of the send window */
-	u64 delivered_mstamp;
 
 	/* congestion control (RFC 5681, RFC 6582, RFC 6675, RFC 6937) */
 	u32 snd_ssthresh;
@@ -248,10 +337,8 @@ struct tcp_sock {
 	u32 snd_cwnd_cnt;        /* linear increase counter */
 	u32 snd_cwnd_clamp;
 	u32 snd_cwnd_used;
-	u64 snd_cwnd_stamp;      /* ns */
+	u32 snd_cwnd_stamp;      /* ms */
 	u32 prior_cwnd;          /* cwnd at the start of recovery */
-	u32 prr_delivered;       /* RFC 6937 */
-	u32 prr_out;
 	u32 prior_ssthresh;      /* for undo */
 	u32 high_seq;            /* snd_nxt at the onset of congestion */
 	u32 undo_marker;
@@ -267,71 +354,30 @@ struct tcp_sock {
 	u32 reordering;          /* packet reordering metric */
 	u32 reord_seen;
 	u32 total_retrans;
-	u32 segs_in, segs_out, data_segs_in, data_segs_out;
-	u64 bytes_received, bytes_acked, bytes_sent, bytes_retrans;
+	u32 segs_in, segs_out;
 	u32 dsack_dups;
-	u32 rcv_ooopack;
-	u32 tlp_high_seq;        /* snd_nxt at the tail loss probe */
-	u32 tlp_retrans;
 	u32 last_oow_ack_time;   /* ms: rate limit of out-of-window ACKs */
-	u32 chrono_type;
-	u64 chrono_start, chrono_stat[3];
 
-	/* RACK (RFC 8985) */
+	/* RACK (RFC 8985): what outlives a flight (the rest is in xfer) */
 	struct {
-		u64 mstamp;          /* us: (re)sent time of the newest delivered */
-		u32 rtt_us;
-		u32 end_seq;
 		u32 last_delivered;
 		u8 reo_wnd_steps;
-		u8 reo_wnd_persist : 5, dsack_seen : 1, advanced : 1;
+		u8 reo_wnd_persist : 5, dsack_seen : 1;
 	} rack;
 
-	/* SACK (RFC 2018, RFC 2883) */
-	struct tcp_sack_block duplicate_sack[1]; /* D-SACK block to send */
-	struct tcp_sack_block selective_acks[4]; /* SACKs we send */
-	struct tcp_sack_block recv_sack_cache[4];
-	struct sk_buff *highest_sack;            /* hint for sacktag */
-	int lost_cnt_hint;
-	struct sk_buff *retransmit_skb_hint;
-
-	/* queues: sk_write_queue holds unsent data; rtx_queue sent, unacked */
-	struct sk_buff_head tcp_rtx_queue;
-	struct sk_buff_head out_of_order_queue;
-	struct sk_buff *ooo_last_skb;
-
-	/* receive buffer autotuning (Linux's rcvq_space, rcv_rtt_est) */
-	struct {
-		u32 space;
-		u32 seq;
-		u64 time;        /* us */
-	} rcvq_space;
-	struct {
-		u32 rtt_us;
-		u32 seq;
-		u64 time;        /* us */
-	} rcv_rtt_est;
-
-	u32 urg_data;
-	u32 urg_seq;
-	u32 ecn_flags;
-	u32 max_rcv_wnd;         /* bookkeeping */
 	u32 snd_sml;             /* last byte of the most recent small packet */
 	u32 lsndtime;            /* ms: last data sent (slow start after idle) */
-	u32 mtu_info;            /* ICMP frag-needed MTU pending */
-	u32 bytes_in_flight_hint;
 	/* Added by io: work deferred while the socket is owned by the user
 	 * (TCP_*_DEFERRED bits, atomic), run by tcp_release_cb. */
-	unsigned long tsq_flags;
-	/* Added by in (tcp_input.c): receiver RTT from timestamps, and the
-	 * right edge of the highest SACKed segment (Linux keeps an skb
-	 * pointer, highest_sack; a sequence number cannot dangle). */
+	u32 tsq_flags;
+	/* Added by in (tcp_input.c): receiver RTT from timestamps. */
 	u32 rcv_rtt_last_tsecr;
-	u32 highest_sack_end;    /* valid while sacked_out != 0 */
-	u32 total_rto;           /* RTO expirations (tcp_info) */
-	/* Added by io: TCP_DEFER_ACCEPT as a number of SYN-ACK retransmits
-	 * (Linux's rskq_defer_accept); 0 = off. */
-	u8 defer_accept;
+
+	u16 tcp_header_len;      /* 20 + aligned timestamp option */
+	u16 gso_segs;
+	u8 nonagle : 4;          /* TCP_NAGLE_* */
+	u8 thin_lto : 1, recvmsg_inq : 1, frto : 1, is_sack_reneg : 1;
+	u8 is_cwnd_limited : 1, save_syn : 1;
 };
 
 /*
@@ -349,6 +395,10 @@ enum tsq_enum {
 	TCP_DELACK_TIMER_DEFERRED, /* tcp_delack_timer() found socket was owned */
 	TCP_MTU_REDUCED_DEFERRED,  /* tcp_v4_err() could not call
 				    * tcp_v4_mtu_reduced() */
+	/* The keepalive event came due while the socket was owned (Linux
+	 * retries its own keepalive timer 50 ms later; ours shares sk_timer
+	 * with the other events, so it waits for tcp_release_cb as they do). */
+	TCP_KEEPALIVE_TIMER_DEFERRED,
 };
 #define TSQF_THROTTLED (1UL << TSQ_THROTTLED)
 #define TSQF_QUEUED (1UL << TSQ_QUEUED)
@@ -356,9 +406,10 @@ enum tsq_enum {
 #define TCPF_WRITE_TIMER_DEFERRED (1UL << TCP_WRITE_TIMER_DEFERRED)
 #define TCPF_DELACK_TIMER_DEFERRED (1UL << TCP_DELACK_TIMER_DEFERRED)
 #define TCPF_MTU_REDUCED_DEFERRED (1UL << TCP_MTU_REDUCED_DEFERRED)
+#define TCPF_KEEPALIVE_TIMER_DEFERRED (1UL << TCP_KEEPALIVE_TIMER_DEFERRED)
 
 /* Added by io: chronographs of tcp_info's busy/rwnd/sndbuf-limited times
- * (Linux's enum tcp_chrono); tp->chrono_stat[type - 1] in us. */
+ * (Linux's enum tcp_chrono); tp->ext->chrono_stat[type - 1] in ms. */
 enum tcp_chrono {
 	TCP_CHRONO_UNSPEC,
 	TCP_CHRONO_BUSY,           /* actively sending data (non-empty write queue) */
@@ -385,6 +436,44 @@ static inline struct tcp_sock *tcp_sk(const struct sock *sk)
 {
 	return (struct tcp_sock *)sk;
 }
+
+/* --- tcp_xfer.c: the state of data in transit (struct tcp_xfer) ------------ */
+
+extern const struct tcp_xfer tcp_xfer_idle;
+/* Has @tp a block of its own (else it reads the idle one)? */
+static inline bool tcp_xfer_active(const struct tcp_sock *tp)
+{
+	return tp->xfer != &tcp_xfer_idle;
+}
+/* Point @tp at the idle block (new socket, clone, after a free). */
+static inline void tcp_xfer_init(struct tcp_sock *tp)
+{
+	tp->xfer = (struct tcp_xfer *)&tcp_xfer_idle;
+}
+int tcp_xfer_get(struct sock *sk);
+void tcp_xfer_put_idle(struct sock *sk);
+void tcp_xfer_free(struct sock *sk);
+void tcp_xfer_cache_exit(struct net *net);
+void tcp_sock_destruct(struct sock *sk);
+
+extern const struct tcp_ext tcp_ext_idle;
+static inline bool tcp_ext_active(const struct tcp_sock *tp)
+{
+	return tp->ext != &tcp_ext_idle;
+}
+/* @sk's own block (allocated now if need be), or NULL without memory. */
+struct tcp_ext *tcp_ext_get(struct sock *sk);
+/* Add @n to statistic @field (struct tcp_ext); lost without memory. */
+#define TCP_EXT_ADD(sk, field, n)                                      \
+	do {                                                           \
+		struct tcp_ext *__x = tcp_ext_get(sk);                 \
+		if (likely(__x))                                       \
+			__x->field += (n);                             \
+	} while (0)
+/* A new child: its own copy of the listener's options (inherited). */
+void tcp_ext_clone(struct sock *newsk);
+/* disconnect: statistics back to zero, options kept. */
+void tcp_ext_reset_stats(struct sock *sk);
 
 /* nonagle */
 #define TCP_NAGLE_OFF 1    /* TCP_NODELAY */
@@ -427,7 +516,7 @@ static inline struct sk_buff *tcp_send_head(const struct sock *sk)
 }
 static inline struct sk_buff *tcp_rtx_queue_head(const struct sock *sk)
 {
-	return skb_peek(&tcp_sk(sk)->tcp_rtx_queue);
+	return skb_peek(&tcp_sk(sk)->xfer->tcp_rtx_queue);
 }
 static inline u32 tcp_receive_window(const struct tcp_sock *tp)
 {
@@ -668,11 +757,12 @@ static inline u32 tcp_min_rtt(const struct tcp_sock *tp)
 {
 	return tp->rtt_min.rtt_us ? tp->rtt_min.rtt_us : ~0U;
 }
+/* Linux's tcp_rto_min: a route's RTAX_RTO_MIN or BPF's icsk_rto_min
+ * may lower it there; neither exists here, so no field for it. */
 static inline u32 tcp_rto_min_us(const struct sock *sk)
 {
-	u32 m = inet_csk(sk)->icsk_rto_min;
-
-	return m ? m : TCP_RTO_MIN;
+	(void)sk;
+	return TCP_RTO_MIN;
 }
 static inline bool tcp_in_cwnd_reduction(const struct sock *sk)
 {
@@ -710,7 +800,7 @@ static inline int tcp_full_space(const struct sock *sk)
 static inline u64 keepalive_time_when(const struct tcp_sock *tp)
 {
 	const struct sock *sk = (const struct sock *)tp;
-	u32 s = tp->keepalive_time ? tp->keepalive_time :
+	u32 s = tp->ext->keepalive_time ? tp->ext->keepalive_time :
 		(u32)READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_keepalive_time);
 
 	return (u64)s * NSEC_PER_SEC;
@@ -718,7 +808,7 @@ static inline u64 keepalive_time_when(const struct tcp_sock *tp)
 static inline u64 keepalive_intvl_when(const struct tcp_sock *tp)
 {
 	const struct sock *sk = (const struct sock *)tp;
-	u32 s = tp->keepalive_intvl ? tp->keepalive_intvl :
+	u32 s = tp->ext->keepalive_intvl ? tp->ext->keepalive_intvl :
 		(u32)READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_keepalive_intvl);
 
 	return (u64)s * NSEC_PER_SEC;
@@ -727,7 +817,7 @@ static inline int keepalive_probes(const struct tcp_sock *tp)
 {
 	const struct sock *sk = (const struct sock *)tp;
 
-	return tp->keepalive_probes ? tp->keepalive_probes :
+	return tp->ext->keepalive_probes ? tp->ext->keepalive_probes :
 		READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_keepalive_probes);
 }
 /* FIN_WAIT2 lifetime of an orphan (TCP_LINGER2 or tcp_fin_timeout), ns;
@@ -735,7 +825,7 @@ static inline int keepalive_probes(const struct tcp_sock *tp)
 static inline u64 tcp_fin_time(const struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
-	u64 fin = (u64)(tp->linger2 > 0 ? tp->linger2 :
+	u64 fin = (u64)(tp->ext->linger2 > 0 ? tp->ext->linger2 :
 			READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_fin_timeout)) *
 		  NSEC_PER_SEC;
 	u64 rto3 = ((u64)inet_csk(sk)->icsk_rto * NSEC_PER_USEC * 7) / 2;
@@ -817,8 +907,11 @@ void tcp_init_xmit_timers(struct sock *sk);
 void tcp_clear_xmit_timers(struct sock *sk);
 void tcp_set_keepalive(struct sock *sk, int val);
 void tcp_retransmit_timer(struct sock *sk);
+/* The timer events, run from sk_timer (tcp_timer) or tcp_release_cb,
+ * bh_lock_sock held; each re-arms sk_timer for what is left. */
 void tcp_delack_timer_handler(struct sock *sk);
 void tcp_write_timer_handler(struct sock *sk);
+void tcp_keepalive_timer_handler(struct sock *sk);
 void tcp_reset_keepalive_timer(struct sock *sk, u64 len_ns);
 u64 tcp_rto_ns(const struct sock *sk);
 /* Added by in: abort after too many retransmissions or probes

@@ -38,13 +38,12 @@ void sl_clock_set(struct sl_clock *clk, u64 t);
 
 struct timer_base;
 
+/* 40 bytes: it is embedded in every socket (issue 3). */
 struct timer_list {
-	struct list_head entry;  /* in a wheel slot while pending */
+	struct list_head entry;  /* in a wheel slot while pending, else NULL */
 	u64 expires;             /* ns on the stack's clock */
 	void (*function)(struct timer_list *t);
 	struct timer_base *base;
-	u32 flags;               /* internal */
-	u64 seq;                 /* internal (core): arming order, breaks expiry ties */
 };
 
 struct timer_base;
@@ -72,6 +71,7 @@ bool timer_pending(const struct timer_list *t);
  */
 int run_timers(struct timer_base *base, u64 now);
 /* Earliest pending expiry, or UINT64_MAX when none is pending. */
+u64 timer_base_next_hint(struct timer_base *base);
 u64 timer_base_next_expiry(struct timer_base *base);
 /*
  * (core, added) Call @fn(@arg) whenever mod_timer makes the earliest

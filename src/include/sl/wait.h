@@ -13,6 +13,7 @@
 #include <pthread.h>
 
 #include "sl/list.h"
+#include "sl/spinlock.h"
 #include "sl/types.h"
 
 struct wait_queue_entry;
@@ -26,16 +27,16 @@ struct wait_queue_entry {
 	struct list_head entry;
 };
 
+/* 24 bytes: it sits in every socket (issue 3, memory per connection). */
 struct wait_queue_head {
-	pthread_mutex_t lock;
+	spinlock_t lock;
 	struct list_head head;
 };
 
 /* A thread that sleeps: woken flag + condition variable. */
+/* A sleeping thread: one futex word (SL_WAITER_IDLE/WOKEN/SLEEPING). */
 struct sl_waiter {
-	pthread_mutex_t mu;
-	pthread_cond_t cond;
-	bool woken;
+	u32 state;
 };
 
 void init_waitqueue_head(struct wait_queue_head *wq);
@@ -65,5 +66,13 @@ void sl_waiter_wake(struct sl_waiter *w);
  * the waiter, so callers pass 0 here for them.
  */
 bool sl_waiter_sleep(struct sl_waiter *w, u64 abs_ns);
+/*
+ * The same for an application thread blocked in a socket call: first
+ * busy-poll for a wakeup a little while (Linux's net.core.busy_read idea),
+ * when this thread's recent waits were short enough for it to pay.
+ */
+bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns);
+/* Take (and clear) a wakeup that arrived, without sleeping. */
+bool sl_waiter_take(struct sl_waiter *w);
 
 #endif

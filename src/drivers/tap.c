@@ -1,0 +1,191 @@
+/*
+ * The TAP driver: a stack device whose frames go through a host TAP
+ * interface ("tap:NAME"), the way a virtual machine's NIC does.
+ *
+ * tap_attach: hostif_tap_open (create or attach, non-blocking, optionally
+ *   IFF_VNET_HDR + TUNSETOFFLOAD) -> host side up, MTU agreed (ours from
+ *   the config, else the host's) -> hostlink_alloc (offload: GSO, TSO,
+ *   HW_CSUM, RXCSUM) -> hostlink_register.
+ * Receive (NAPI poll): one readv per frame, straight into an skb (vnet
+ *   header first when present), until EAGAIN or the budget; a TAP offers
+ *   no batched read.
+ * Transmit (ndo_xmit_flush): one writev per queued frame, its vnet header
+ *   in front. The kernel processes each write before returning, so EAGAIN
+ *   is rare; it is still honoured (the frame waits for POLLOUT).
+ * Lifetime: ndo_uninit closes the descriptor: a TAP we created is not
+ *   persistent and disappears with it; one that existed stays.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "sockline/sockline.h"
+#include "sl/net_namespace.h"
+#include "sl/netdevice.h"
+
+#include "hostlink.h"
+
+struct tap_priv {
+	struct hostlink hl;         /* first: netdev_priv() is the hostlink */
+	char host_name[IFNAMSIZ];
+	bool created;
+};
+
+static struct tap_priv *tap_priv(struct hostlink *hl)
+{
+	return container_of(hl, struct tap_priv, hl);
+}
+
+/* ops->rx: one frame per readv, until the TAP is empty or @budget. */
+static int tap_rx(struct hostlink *hl, int budget)
+{
+	struct iovec iov[3];
+	int work = 0, cnt;
+	ssize_t n;
+
+	while (work < budget) {
+		cnt = hostlink_rx_iov(hl, 0, iov);
+		if (!cnt)
+			break;  /* out of memory: the frame waits in the TAP */
+		n = readv(hl->fd, iov, cnt);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			hostlink_rx_error(hl, -errno);
+			break;
+		}
+		work++;
+		hostlink_rx_frame(hl, 0, (size_t)n, false, false);
+	}
+	return work;
+}
+
+/* Write the frame at the head of hl->txq: 0, or -errno from writev. */
+static int tap_write_one(struct hostlink *hl, struct sk_buff *skb)
+{
+	struct hostif_vnet_hdr vh;
+	struct iovec iov[2];
+	int cnt = 0;
+
+	if (hl->vnet_hdr) {
+		if (hostlink_tx_vnet_hdr(hl, skb, &vh))
+			return -EINVAL;
+		iov[cnt++] = (struct iovec){ &vh, sizeof(vh) };
+	} else if (skb_is_gso(skb)) {
+		return -EINVAL;  /* no header, no segmentation by the host */
+	}
+	iov[cnt++] = (struct iovec){ skb->data, skb->len };
+	while (writev(hl->fd, iov, cnt) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+/* ops->tx: write hl->txq in order; stop at EAGAIN. */
+static int tap_tx(struct hostlink *hl)
+{
+	struct sk_buff *skb;
+	int err;
+
+	while ((skb = skb_peek(&hl->txq))) {
+		err = tap_write_one(hl, skb);
+		if (err == -EAGAIN || err == -EWOULDBLOCK)
+			return -EAGAIN;
+		__skb_unlink(skb, &hl->txq);
+		if (err)
+			hostlink_tx_drop(hl, skb, true);
+		else
+			consume_skb(skb);
+	}
+	return 0;
+}
+
+static void tap_close(struct hostlink *hl)
+{
+	if (hl->fd >= 0)
+		close(hl->fd);
+}
+
+static const struct hostlink_ops tap_ops = {
+	.rx = tap_rx,
+	.tx = tap_tx,
+	.close = tap_close,
+};
+
+/* The host side follows: both ends of the link have one MTU. */
+static int tap_change_mtu(struct net_device *dev, int new_mtu)
+{
+	struct tap_priv *tp = tap_priv(hostlink_of(dev));
+	int err;
+
+	err = hostif_set_mtu(tp->host_name, (unsigned int)new_mtu);
+	if (err)
+		return err;
+	WRITE_ONCE(dev->mtu, (unsigned int)new_mtu);
+	return 0;
+}
+
+static const struct net_device_ops tap_netdev_ops = {
+	.ndo_uninit = hostlink_uninit,
+	.ndo_start_xmit = hostlink_start_xmit,
+	.ndo_xmit_flush = hostlink_xmit_flush,
+	.ndo_change_mtu = tap_change_mtu,
+};
+
+/* Host side: up, and the MTU we agree on (@cfg's, else the host's). */
+static int tap_host_setup(const char *name, const struct sl_dev_config *cfg,
+			  unsigned int *mtu)
+{
+	int err;
+
+	if (cfg->mtu) {
+		err = hostif_set_mtu(name, cfg->mtu);
+		*mtu = cfg->mtu;
+	} else {
+		err = hostif_get_mtu(name, mtu);
+	}
+	if (!err)
+		err = hostif_set_up(name);
+	return err;
+}
+
+/*
+ * "tap:@name": open (or create) the host TAP, then a stack device on it,
+ * registered and up. Returns the device, or NULL and -errno in *@err.
+ */
+struct net_device *tap_attach(struct net *net, const char *name,
+			      const struct sl_dev_config *cfg, int *err)
+{
+	struct hostif_tap t;
+	struct hostlink *hl;
+	struct tap_priv *tp;
+	unsigned int mtu = ETH_DATA_LEN;
+
+	*err = hostif_tap_open(name, cfg->offload, &t);
+	if (*err)
+		return NULL;
+	*err = tap_host_setup(name, cfg, &mtu);
+	if (*err)
+		goto out_close;
+	hl = hostlink_alloc(net, cfg, name, sizeof(struct tap_priv),
+			    &tap_netdev_ops, mtu, t.offload);
+	if (!hl) {
+		*err = -ENOMEM;
+		goto out_close;
+	}
+	tp = tap_priv(hl);
+	snprintf(tp->host_name, sizeof(tp->host_name), "%s", name);
+	tp->created = t.created;
+	hl->ops = &tap_ops;
+	hl->fd = t.fd;
+	hl->vnet_hdr = t.vnet_hdr;
+	*err = hostlink_register(hl);
+	return *err ? NULL : hl->dev;
+
+out_close:
+	close(t.fd);
+	return NULL;
+}

@@ -1,0 +1,206 @@
+/*
+ * src/drivers/tap.c (and hostlink.c): a sockline stack on a TAP device,
+ * facing the Linux kernel's stack in a network namespace of the test's
+ * own. ARP and ping both ways (fragmented too), UDP both ways (larger than
+ * the MTU too), TCP both ways with SHA-256, with the vnet-header offloads
+ * on (large segments and partial checksums both ways, checked in the
+ * device counters) and off (no frame above the MTU), on a threaded and a
+ * polled stack; attaching to an existing TAP; the MTU agreed with the
+ * host; the errors of sl_dev_attach.
+ */
+#include <net/if.h>
+
+#include "hostlink_test.h"
+
+#define TAP_HOST_CIDR "10.7.0.1/24"
+#define TAP_OUR_CIDR "10.7.0.2/24"
+
+static void tap_link(struct hl_link *l, const char *name, const char *label,
+		     bool polled)
+{
+	memset(l, 0, sizeof(*l));
+	l->dev = name;
+	l->host_if = name;
+	l->our_ip = "10.7.0.2";
+	l->host_ip = "10.7.0.1";
+	l->label = label;
+	l->polled = polled;
+}
+
+static void tap_up(struct hl_link *l, const char *spec, int offload)
+{
+	struct sl_dev_config cfg = { .spec = spec, .offload = offload };
+
+	hl_link_up(l, &cfg, TAP_HOST_CIDR, TAP_OUR_CIDR);
+}
+
+/* Offloads on: the stack sends 64 KiB segments and receives the kernel's. */
+static void test_tap_offload_threaded(void **state)
+{
+	struct sl_link_stats st0;
+	struct hl_link l;
+	double tx, rx;
+
+	(void)state;
+	tap_link(&l, "sltap1", "tap offload=1 threaded", false);
+	tap_up(&l, "tap:sltap1", 1);
+	assert_true(hl_dev(&l)->features & NETIF_F_GSO);
+	assert_true(hl_dev(&l)->features & NETIF_F_HW_CSUM);
+	hl_check_ping(&l);
+	hl_check_udp(&l);
+
+	assert_int_equal(sl_link_stats(l.net, l.dev, &st0), 0);
+	hl_check_tcp_to_us(&l);
+	hl_frame_sizes(&l, &st0, &tx, &rx);
+	/* The kernel's TSO reached us as large segments. */
+	assert_true(rx > 1514);
+
+	assert_int_equal(sl_link_stats(l.net, l.dev, &st0), 0);
+	hl_check_tcp_from_us(&l);
+	hl_frame_sizes(&l, &st0, &tx, &rx);
+	/* Ours went out as large segments the kernel cut. */
+	assert_true(tx > 1514);
+	hl_link_down(&l);
+	/* A TAP we created is not persistent: it went with the stack. */
+	assert_int_equal(if_nametoindex("sltap1"), 0);
+}
+
+/* Offloads off: plain frames, every checksum in software. */
+static void test_tap_plain_threaded(void **state)
+{
+	struct sl_link_stats st0, st;
+	struct hl_link l;
+	double tx, rx;
+
+	(void)state;
+	tap_link(&l, "sltap2", "tap offload=0 threaded", false);
+	tap_up(&l, "tap:sltap2", 0);
+	assert_false(hl_dev(&l)->features & (NETIF_F_GSO | NETIF_F_HW_CSUM));
+	assert_int_equal(sl_link_stats(l.net, l.dev, &st0), 0);
+	hl_check_all(&l);
+	hl_frame_sizes(&l, &st0, &tx, &rx);
+	assert_true(tx <= 1514 && rx <= 1514);
+	assert_int_equal(sl_link_stats(l.net, l.dev, &st), 0);
+	assert_int_equal(st.rx_errors, 0);
+	assert_int_equal(st.tx_errors, 0);
+	hl_link_down(&l);
+}
+
+/* A polled stack: every blocking call and sl_net_poll reads the TAP. */
+static void test_tap_polled(void **state)
+{
+	struct hl_link l;
+
+	(void)state;
+	tap_link(&l, "sltap3", "tap offload=-1 polled", true);
+	tap_up(&l, "tap:sltap3", -1);
+	hl_check_all(&l);
+	hl_link_down(&l);
+}
+
+/* An existing persistent TAP: attached, used, and left in place. */
+static void test_tap_existing(void **state)
+{
+	struct sl_dev_config cfg = { .spec = "tap:sltap4", .name = "eth7",
+				     .offload = -1 };
+	struct hl_link l;
+
+	(void)state;
+	assert_int_equal(hl_sh("ip tuntap add dev sltap4 mode tap"), 0);
+	tap_link(&l, "eth7", "tap existing", false);
+	l.host_if = "sltap4";
+	hl_link_up(&l, &cfg, TAP_HOST_CIDR, TAP_OUR_CIDR);
+	hl_check_ping(&l);
+	hl_link_down(&l);
+	assert_true(if_nametoindex("sltap4") > 0);
+	assert_int_equal(hl_sh("ip tuntap del dev sltap4 mode tap"), 0);
+}
+
+static unsigned int host_mtu(const char *ifname)
+{
+	char cmd[96], out[32];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip -o link show dev %s | grep -o 'mtu [0-9]*' | cut -d' ' -f2",
+		 ifname);
+	hl_sh_read(out, sizeof(out), cmd);
+	return (unsigned int)atoi(out);
+}
+
+/* Both ends agree on the MTU: from the config, and when it changes. */
+static void test_tap_mtu(void **state)
+{
+	struct sl_dev_config cfg = { .spec = "tap:sltap5", .mtu = 9000,
+				     .offload = 0 };
+	struct hl_link l;
+
+	(void)state;
+	tap_link(&l, "sltap5", "tap mtu 9000", false);
+	hl_link_up(&l, &cfg, TAP_HOST_CIDR, TAP_OUR_CIDR);
+	assert_int_equal(host_mtu("sltap5"), 9000);
+	assert_int_equal(hl_dev(&l)->mtu, 9000);
+	/* 8000 bytes in one frame each way, DF set: no fragmentation. */
+	assert_int_equal(hl_sh("ping -q -c 2 -i 0.2 -W 2 -M do -s 8000 10.7.0.2 "
+			       ">/dev/null"), 0);
+	hl_ping_from_us(&l, 8000, 3);
+	assert_int_equal(sl_link_set_mtu(l.net, "sltap5", 1400), 0);
+	assert_int_equal(host_mtu("sltap5"), 1400);
+	hl_link_down(&l);
+}
+
+/* What sl_dev_attach refuses, with Linux's errno. */
+static void test_attach_errors(void **state)
+{
+	static const uint8_t mcast[6] = { 0x01, 0, 0x5e, 0, 0, 1 };
+	struct sl_dev_config cfg = { .offload = -1 };
+	sl_net_t *net = hl_stack(false, "errs");
+	int ifindex;
+
+	(void)state;
+	cfg.spec = "tap";
+	assert_int_equal(sl_dev_attach(net, &cfg, &ifindex), -1);
+	assert_int_equal(errno, EINVAL);
+	cfg.spec = "tap:";
+	assert_int_equal(sl_dev_attach(net, &cfg, &ifindex), -1);
+	assert_int_equal(errno, EINVAL);
+	cfg.spec = "ether:eth0";
+	assert_int_equal(sl_dev_attach(net, &cfg, &ifindex), -1);
+	assert_int_equal(errno, EINVAL);
+	cfg.spec = "tap:a-name-far-too-long-for-ifnamsiz";
+	assert_int_equal(sl_dev_attach(net, &cfg, &ifindex), -1);
+	assert_int_equal(errno, EINVAL);
+	cfg.spec = "tap:sltap6";
+	cfg.mtu = 40;
+	assert_int_equal(sl_dev_attach(net, &cfg, &ifindex), -1);
+	assert_int_equal(errno, EINVAL);
+	cfg.mtu = 0;
+	cfg.mac = mcast;
+	assert_int_equal(sl_dev_attach(net, &cfg, &ifindex), -1);
+	assert_int_equal(errno, EINVAL);
+	cfg.mac = NULL;
+	cfg.spec = "packet:nosuchif0";
+	assert_int_equal(sl_dev_attach(net, &cfg, &ifindex), -1);
+	assert_int_equal(errno, ENODEV);
+	/* The name is taken in the stack: EEXIST, and the TAP is gone again. */
+	cfg.spec = "tap:sltap6";
+	cfg.name = "lo";
+	assert_int_equal(sl_dev_attach(net, &cfg, &ifindex), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(if_nametoindex("sltap6"), 0);
+	sl_net_destroy(net);
+	sl_assert_no_leaks();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attach_errors),
+		cmocka_unit_test(test_tap_offload_threaded),
+		cmocka_unit_test(test_tap_plain_threaded),
+		cmocka_unit_test(test_tap_polled),
+		cmocka_unit_test(test_tap_existing),
+		cmocka_unit_test(test_tap_mtu),
+	};
+
+	return cmocka_run_group_tests(tests, hl_unshare, NULL);
+}
