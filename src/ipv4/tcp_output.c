@@ -832,7 +832,12 @@ static int __tcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	if (opts.num_sack_blocks && tp->rx_opt.dsack)
 		tp->rx_opt.dsack = 0; /* the D-SACK block went out once */
 
-	dst = tcp_sk_dst(sk, &features);
+	/* The route, looked up again when a PMTU update or a route change
+	 * dropped it: its device's offloads decide the checksum and GSO
+	 * below, and a GSO skb must not leave with a full checksum (no
+	 * device takes that; the TAP driver drops it). */
+	dst = tcp_sk_route(sk);
+	features = dst && dst->dev ? dst->dev->features : 0;
 	if (dst) {
 		skb_dst_drop(skb);
 		skb_dst_set(skb, dst);

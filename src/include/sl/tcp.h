@@ -502,9 +502,16 @@ static inline u32 tcp_time_stamp_ms(const struct sock *sk)
 {
 	return (u32)(net_now(sock_net(sk)) / NSEC_PER_MSEC);
 }
+/*
+ * The clock of send stamps and RTT samples, read afresh (as Linux's
+ * tcp_clock_ns), not net_now's per-round cache: a softirq round that began
+ * before another thread's socket call stamped a segment would otherwise
+ * take that segment's ACK, in the same round, for a 0 us RTT, and min_rtt
+ * (RACK's reordering window, HyStart) would collapse to 1 us.
+ */
 static inline u64 tcp_clock_us(const struct sock *sk)
 {
-	return net_now(sock_net(sk)) / NSEC_PER_USEC;
+	return sl_clock_now(sock_net(sk)->clock) / NSEC_PER_USEC;
 }
 static inline struct sk_buff *tcp_write_queue_head(const struct sock *sk)
 {
