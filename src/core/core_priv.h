@@ -25,18 +25,28 @@ static inline void cpu_relax(void)
  * share cores with application threads, which may be descheduled while
  * holding it).
  */
+/*
+ * One round of a wait loop on a word another thread will change soon:
+ * pause, and every 64th round yield the CPU (the thread we wait for may
+ * be descheduled on this very core).
+ */
+static inline void cpu_relax_or_yield(unsigned int *spins)
+{
+	if (++*spins < 64) {
+		cpu_relax();
+		return;
+	}
+	*spins = 0;
+	sched_yield();
+}
+
 static inline void sl_spin_lock(int *lock)
 {
 	unsigned int spins = 0;
 
-	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
-		while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
-			if (++spins < 64)
-				cpu_relax();
-			else
-				sched_yield();
-		}
-	}
+	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(lock, __ATOMIC_RELAXED))
+			cpu_relax_or_yield(&spins);
 }
 
 static inline void sl_spin_unlock(int *lock)

@@ -318,11 +318,6 @@ void sl_clock_advance(sl_clock_t *clk, uint64_t ns)
 	group_advance_to(clk, sl_clock_now(clk) + ns);
 }
 
-static bool waiter_take(struct sl_waiter *w)
-{
-	return sl_waiter_take(w);
-}
-
 static u64 mono_now(void)
 {
 	struct timespec ts;
@@ -350,10 +345,10 @@ static bool net_wait_polled(struct net *net, struct sl_waiter *w, u64 deadline)
 	int work;
 
 	for (;;) {
-		if (waiter_take(w))
+		if (sl_waiter_take(w))
 			return true;
 		work = net_poll_group(clk);
-		if (waiter_take(w))
+		if (sl_waiter_take(w))
 			return true;
 		now = sl_clock_now(clk);
 		if (now >= deadline)
@@ -393,7 +388,7 @@ bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline)
 		net_flush_deferred_rx();
 	if (net->threaded)
 		return sl_waiter_sleep_busy(w, deadline_to_real(net, deadline)) ||
-		       waiter_take(w);
+		       sl_waiter_take(w);
 	return net_wait_polled(net, w, deadline);
 }
 

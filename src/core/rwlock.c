@@ -3,23 +3,9 @@
  * short, so waiters spin a little and then yield the CPU rather than
  * sleep: a futex would put a sleeping-thread handshake on every unlock.
  */
-#include <sched.h>
-
 #include "sl/rwlock.h"
 
-#define RW_SPINS 64
-
-static inline void rw_relax(unsigned int *spins)
-{
-	if (++*spins < RW_SPINS) {
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#endif
-		return;
-	}
-	*spins = 0;
-	sched_yield();
-}
+#include "core_priv.h"
 
 /* A writer holds the lock: take our count back, wait, try again. */
 void __read_lock_slow(rwlock_t *l)
@@ -29,7 +15,7 @@ void __read_lock_slow(rwlock_t *l)
 	do {
 		__atomic_fetch_sub(&l->cnt, 1, __ATOMIC_RELAXED);
 		while (__atomic_load_n(&l->cnt, __ATOMIC_RELAXED) & RW_WRITER)
-			rw_relax(&spins);
+			cpu_relax_or_yield(&spins);
 	} while (__atomic_fetch_add(&l->cnt, 1, __ATOMIC_ACQUIRE) & RW_WRITER);
 }
 
@@ -45,6 +31,6 @@ void __write_lock_slow(rwlock_t *l)
 		    __atomic_compare_exchange_n(&l->cnt, &c, RW_WRITER, false,
 						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return;
-		rw_relax(&spins);
+		cpu_relax_or_yield(&spins);
 	}
 }

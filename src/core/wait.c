@@ -21,6 +21,8 @@
 
 #include "sl/wait.h"
 
+#include "core_priv.h"
+
 /* Initialise an empty wait queue. */
 void init_waitqueue_head(struct wait_queue_head *wq)
 {
@@ -217,15 +219,6 @@ static u64 busy_poll_budget(void)
 	v = env ? strtoull(env, NULL, 10) * NSEC_PER_USEC : SL_BUSY_POLL_NS;
 	__atomic_store_n(&busy_poll_ns, v, __ATOMIC_RELAXED);
 	return v;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
 }
 
 bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns)

@@ -499,14 +499,7 @@ const struct pernet_operations ping_net_ops = {
 void ping_diag_walk(struct net *net, sk_diag_fn fn, void *arg)
 {
 	struct ping_table *t = ping_table(net);
-	struct sock *sk;
-	unsigned int i;
 
-	if (!t)
-		return;
-	read_lock(&t->lock);
-	for (i = 0; i < PING_HTABLE_SIZE; i++)
-		hlist_for_each_entry(sk, &t->hash[i], sk_node)
-			fn(sk, arg);
-	rwlock_unlock(&t->lock);
+	if (t)
+		sk_diag_walk_hlist(&t->lock, t->hash, PING_HTABLE_SIZE, fn, arg);
 }

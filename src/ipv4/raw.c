@@ -581,14 +581,7 @@ const struct pernet_operations raw_net_ops = {
 void raw_diag_walk(struct net *net, sk_diag_fn fn, void *arg)
 {
 	struct raw_hashinfo *t = raw_hashinfo(net);
-	struct sock *sk;
-	unsigned int i;
 
-	if (!t)
-		return;
-	read_lock(&t->lock);
-	for (i = 0; i < RAW_HTABLE_SIZE; i++)
-		hlist_for_each_entry(sk, &t->ht[i], sk_node)
-			fn(sk, arg);
-	rwlock_unlock(&t->lock);
+	if (t)
+		sk_diag_walk_hlist(&t->lock, t->ht, RAW_HTABLE_SIZE, fn, arg);
 }

@@ -416,18 +416,11 @@ void dev_add_pack(struct packet_type *pt)
 	SL_BUG_ON(pt->type == htons(ETH_P_ALL) && !pt->dev && !pt->af_packet_net,
 		  "tap without device or stack");
 	write_lock(lock);
-	if (pt->type == htons(ETH_P_ALL)) {
+	/* Protocol handlers are read without a lock (deliver_ptype). */
+	if (pt->type == htons(ETH_P_ALL))
 		list_add_tail(&pt->list, ptype_head(pt));
-	} else {
-		/* Protocol handlers are read without a lock (deliver_ptype):
-		 * publish the entry complete, with one release store. */
-		struct list_head *head = ptype_head(pt);
-
-		pt->list.next = head;
-		pt->list.prev = head->prev;
-		__atomic_store_n(&head->prev->next, &pt->list, __ATOMIC_RELEASE);
-		head->prev = &pt->list;
-	}
+	else
+		list_add_tail_rcu(&pt->list, ptype_head(pt));
 	rwlock_unlock(lock);
 }
 
@@ -447,13 +440,10 @@ void dev_remove_pack(struct packet_type *pt)
 
 	write_lock(lock);
 	if (pt->list.next && pt->list.next != &pt->list) {
-		if (proto) {
-			__atomic_store_n(&pt->list.prev->next, pt->list.next,
-					 __ATOMIC_RELEASE);
-			pt->list.next->prev = pt->list.prev;
-		} else {
+		if (proto)
+			list_del_rcu(&pt->list);
+		else
 			list_del_init(&pt->list);
-		}
 	}
 	rwlock_unlock(lock);
 	if (proto) {

@@ -8,6 +8,7 @@
 #ifndef SL_INET_DIAG_H
 #define SL_INET_DIAG_H
 
+#include "sl/rwlock.h"
 #include "sl/sock.h"
 
 struct net;
@@ -18,6 +19,21 @@ struct net;
  * at the socket after the walk.
  */
 typedef void (*sk_diag_fn)(struct sock *sk, void *arg);
+
+/* @fn on every socket of a table of @size hlist chains under @lock. */
+static inline void sk_diag_walk_hlist(rwlock_t *lock, struct hlist_head *ht,
+				      unsigned int size, sk_diag_fn fn,
+				      void *arg)
+{
+	struct sock *sk;
+	unsigned int i;
+
+	read_lock(lock);
+	for (i = 0; i < size; i++)
+		hlist_for_each_entry(sk, &ht[i], sk_node)
+			fn(sk, arg);
+	rwlock_unlock(lock);
+}
 
 /* Every bound UDP socket of @net (src/ipv4/udp.c). */
 void udp_diag_walk(struct net *net, sk_diag_fn fn, void *arg);

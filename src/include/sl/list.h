@@ -53,6 +53,28 @@ static inline void list_del_init(struct list_head *e)
 	INIT_LIST_HEAD(e);
 }
 
+/*
+ * For lists that readers walk without the writers' lock (forward only,
+ * loading each next with acquire), as Linux's RCU lists: add publishes
+ * the entry whole with one release store; del unlinks it but keeps its
+ * next pointer, so a reader standing on it still finds the rest. The
+ * caller waits for readers (synchronize_net) before reusing the entry.
+ */
+static inline void list_add_tail_rcu(struct list_head *n,
+				     struct list_head *head)
+{
+	n->next = head;
+	n->prev = head->prev;
+	__atomic_store_n(&head->prev->next, n, __ATOMIC_RELEASE);
+	head->prev = n;
+}
+
+static inline void list_del_rcu(struct list_head *e)
+{
+	__atomic_store_n(&e->prev->next, e->next, __ATOMIC_RELEASE);
+	e->next->prev = e->prev;
+}
+
 static inline bool list_empty(const struct list_head *head)
 {
 	return head->next == head;
