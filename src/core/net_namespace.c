@@ -379,6 +379,32 @@ static bool net_wait_polled(struct net *net, struct sl_waiter *w, u64 deadline)
 	}
 }
 
+/*
+ * One round of busy polling by a thread blocked in a socket call: read the
+ * stack's host links here, unless the softirq is running elsewhere (it
+ * reads them itself then).
+ */
+static void net_busy_poll(void *arg)
+{
+	struct net *net = arg;
+	struct net_clock_cache old;
+
+	if (!spin_trylock(&net->softirq_lock))
+		return;
+	old = net_clock_stamp(net);
+	softirq_depth++;
+	hostlink_busy_poll(net);
+	net_rx_action(net, net->core.sysctl_netdev_budget);
+	softirq_depth--;
+	net_clock_restore(old);
+	spin_unlock(&net->softirq_lock);
+}
+
+static void net_busy_poll_stop(void *arg)
+{
+	hostlink_busy_poll_end(arg);
+}
+
 bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline)
 {
 	/* Time passes while we wait: read the clock afresh from now on. */
@@ -386,9 +412,16 @@ bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline)
 	/* Never sleep on frames we still owe another stack. */
 	if (n_deferred_rx)
 		net_flush_deferred_rx();
-	if (net->threaded)
-		return sl_waiter_sleep_busy(w, deadline_to_real(net, deadline)) ||
+	if (net->threaded) {
+		struct sl_busy_poll bp = {
+			net_busy_poll, net_busy_poll_stop, net
+		};
+
+		return sl_waiter_sleep_busy(w, deadline_to_real(net, deadline),
+					    READ_ONCE(net->hostlinks) ? &bp
+								      : NULL) ||
 		       sl_waiter_take(w);
+	}
 	return net_wait_polled(net, w, deadline);
 }
 

@@ -200,7 +200,10 @@ bool sl_waiter_sleep(struct sl_waiter *w, u64 abs_ns)
  * that. So a thread about to sleep first spins, watching its waiter, for
  * up to SL_BUSY_POLL_NS, but only while its recent waits (an average kept
  * per thread) were short: a thread whose wakeups take long (an idle
- * connection) sleeps at once and costs no CPU.
+ * connection) sleeps at once and costs no CPU. A stack on host links
+ * passes a poll function: the spinning thread then reads the links itself
+ * (napi_busy_loop), so the answer it waits for reaches it without any
+ * thread being woken.
  */
 #define SL_BUSY_POLL_NS (50 * NSEC_PER_USEC)
 
@@ -208,7 +211,7 @@ static __thread u64 busy_avg_ns = SL_BUSY_POLL_NS;  /* recent wait length */
 static u64 busy_poll_ns = UINT64_MAX;               /* UINT64_MAX: unread */
 
 /* SOCKLINE_BUSY_POLL_US overrides the spin budget (0: never spin). */
-static u64 busy_poll_budget(void)
+u64 sl_busy_poll_ns(void)
 {
 	u64 v = __atomic_load_n(&busy_poll_ns, __ATOMIC_RELAXED);
 	const char *env;
@@ -221,20 +224,23 @@ static u64 busy_poll_budget(void)
 	return v;
 }
 
-bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns)
+bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns,
+			  const struct sl_busy_poll *bp)
 {
 	u64 start = mono_ns(), now = start, waited, limit;
+	u64 budget = sl_busy_poll_ns();
+	/* Polling costs a system call a round: watch the waiter less. */
+	int relax = bp ? 8 : 64, i;
 	bool woken;
-	int i;
-
-	u64 budget = busy_poll_budget();
 
 	if (budget && busy_avg_ns <= budget) {
 		limit = start + budget;
 		if (abs_ns && abs_ns < limit)
 			limit = abs_ns;
 		while (now < limit) {
-			for (i = 0; i < 64; i++) {
+			if (bp)
+				bp->poll(bp->arg);
+			for (i = 0; i < relax; i++) {
 				if (__atomic_load_n(&w->state, __ATOMIC_RELAXED) ==
 				    SL_WAITER_WOKEN)
 					break;
@@ -251,6 +257,8 @@ bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns)
 			sched_yield();
 			now = mono_ns();
 		}
+		if (bp)
+			bp->stop(bp->arg);
 	}
 	woken = sl_waiter_sleep(w, abs_ns);
 	now = mono_ns();

@@ -12,6 +12,8 @@
  *   dev_queue_xmit     -> hostlink_start_xmit (batch on hl->txq) ...
  *                         hostlink_xmit_flush -> ops->tx
  *   threaded stack     -> hostlink_sleep (ppoll) / hostlink_kick (eventfd)
+ *   busy poller        -> hostlink_busy_poll (lease, napi_busy_poll) ...
+ *                         hostlink_busy_poll_end
  *   polled stack       -> hostlink_poll on every net_poll
  *   unregister         -> hostlink_uninit; hostlink_net_exit frees the set
  *
@@ -25,6 +27,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +39,7 @@
 #include "sl/net_namespace.h"
 #include "sl/netdevice.h"
 #include "sl/pernet.h"
+#include "sl/wait.h"
 
 #include "hostlink.h"
 
@@ -51,6 +55,8 @@ struct hostlink_set {
 	u32 gen;            /* bumped when a link goes: older ppoll sets are stale */
 	int efd;            /* eventfd: hostlink_kick -> the thread in ppoll */
 	u32 sleeping;       /* atomic: HL_AWAKE, HL_SLEEPING, HL_SIGNALLED */
+	u64 busy_until;     /* atomic, CLOCK_MONOTONIC ns: a busy poller's lease */
+	u64 last_rx;        /* atomic, CLOCK_MONOTONIC ns: a poll last got frames */
 };
 enum { HL_AWAKE, HL_SLEEPING, HL_SIGNALLED };
 
@@ -135,10 +141,15 @@ void hostlink_kick(struct net *net)
 		hostif_eventfd_signal(hs->efd);
 }
 
-/* The ppoll set: the eventfd, then each working link (POLLOUT if blocked). */
+/*
+ * The ppoll set: the eventfd, then each working link: POLLIN unless a busy
+ * poller holds the lease (@rx false), POLLOUT if its transmit is blocked.
+ */
 static int hostlink_pollfds(struct hostlink_set *hs, struct pollfd *pfd,
-			    struct hostlink **who, u32 *gen)
+			    struct hostlink **who, u32 *gen, bool rx)
 {
+	short events;
+
 	struct hostlink *hl;
 	int n = 1;
 
@@ -152,10 +163,13 @@ static int hostlink_pollfds(struct hostlink_set *hs, struct pollfd *pfd,
 			break;
 		if (hostlink_failed(hl))
 			continue;
-		pfd[n].fd = hl->fd;
-		pfd[n].events = POLLIN;
+		events = rx ? POLLIN : 0;
 		if (__atomic_load_n(&hl->tx_blocked, __ATOMIC_RELAXED))
-			pfd[n].events |= POLLOUT;
+			events |= POLLOUT;
+		if (!events)
+			continue;
+		pfd[n].fd = hl->fd;
+		pfd[n].events = events;
 		pfd[n].revents = 0;
 		who[n++] = hl;
 	}
@@ -189,23 +203,85 @@ static u64 hostlink_mono_now(void)
  * The threaded stack's sleep when it has host links: until a link's
  * descriptor is ready, net_softirq_kick signals the eventfd, or
  * CLOCK_MONOTONIC reaches @abs_ns (0: no deadline). Ready links are
- * scheduled for the softirq that follows.
+ * scheduled for the softirq that follows. While a busy poller's lease
+ * runs, the links' receive side is its: we sleep at most until the lease
+ * ends (hostlink_busy_poll_end wakes us sooner).
  */
+/*
+ * The thread's busy polling: while frames keep coming (the last one less
+ * than a busy-poll budget ago) and no application thread polls the links
+ * (no lease), look at them with zero-timeout ppolls instead of sleeping.
+ * A sleeping reader costs every frame the host queues a wakeup, which on
+ * a virtual machine is an inter-processor interrupt and an exit on the
+ * sender's side (at 1500-byte frames, most of its time); a spinning one
+ * costs nothing there. It yields the CPU every round, so threads that
+ * share the CPU still run. True when a link is ready (its NAPI
+ * scheduled) or the thread was kicked; false when it should sleep.
+ */
+static bool hostlink_spin(struct net *net, struct hostlink_set *hs,
+			  u64 abs_ns)
+{
+	static const struct timespec zero;
+	struct pollfd pfd[HOSTLINK_MAX + 1];
+	struct hostlink *who[HOSTLINK_MAX + 1];
+	u64 budget = sl_busy_poll_ns(), now, until;
+	u32 gen;
+	int n;
+
+	if (!budget)
+		return false;
+	now = hostlink_mono_now();
+	if (__atomic_load_n(&hs->busy_until, __ATOMIC_RELAXED) > now)
+		return false;
+	until = __atomic_load_n(&hs->last_rx, __ATOMIC_RELAXED) + budget;
+	if (abs_ns && abs_ns < until)
+		until = abs_ns;
+	if (now >= until)
+		return false;
+	n = hostlink_pollfds(hs, pfd, who, &gen, true);
+	if (n < 2)
+		return false;
+	do {
+		if (sl_waiter_take(&net->softirq_waiter))
+			return true;
+		if (ppoll(pfd + 1, (nfds_t)n - 1, &zero, NULL) > 0) {
+			hostlink_poll_events(hs, pfd, who, n, gen);
+			return true;
+		}
+		sched_yield();
+		now = hostlink_mono_now();
+	} while (now < until);
+	return false;
+}
+
 void hostlink_sleep(struct net *net, u64 abs_ns)
 {
 	struct hostlink_set *hs = hostlink_set_of(net);
 	struct pollfd pfd[HOSTLINK_MAX + 1];
 	struct hostlink *who[HOSTLINK_MAX + 1];
 	struct timespec ts, *tsp = NULL;
-	bool ready = false;
-	u64 now;
+	bool ready = false, rx = true;
+	u64 now, lease;
 	u32 gen;
 	int n;
 
+	if (hostlink_spin(net, hs, abs_ns))
+		return;
+
 	__atomic_store_n(&hs->sleeping, HL_SLEEPING, __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	/* Read after the announcement: what blocked before it is seen here. */
-	n = hostlink_pollfds(hs, pfd, who, &gen);
+	/* Read after the announcement: what blocked before it is seen here,
+	 * and a lease ended without our seeing it kicks us. */
+	lease = __atomic_load_n(&hs->busy_until, __ATOMIC_SEQ_CST);
+	if (lease) {
+		now = hostlink_mono_now();
+		if (lease > now) {
+			rx = false;
+			if (!abs_ns || lease < abs_ns)
+				abs_ns = lease;
+		}
+	}
+	n = hostlink_pollfds(hs, pfd, who, &gen, rx);
 	if (!sl_waiter_take(&net->softirq_waiter)) {
 		if (abs_ns) {
 			now = hostlink_mono_now();
@@ -244,6 +320,47 @@ void hostlink_poll(struct net *net)
 		if (!hostlink_failed(hl))
 			napi_schedule(&hl->napi);
 	pthread_mutex_unlock(&hs->lock);
+}
+
+/* --- busy polling ---------------------------------------------------------- */
+
+/*
+ * How long one busy-poll round keeps the links' receive side away from the
+ * stack's thread. A poller that is woken leaves without ending its lease,
+ * and usually comes back within a round trip; one that stops calling lets
+ * frames wait at most this long for the thread.
+ */
+#define HOSTLINK_BUSY_LEASE_NS (50 * NSEC_PER_USEC)
+
+/* One round: take the lease, then read every link once. Softirq lock held. */
+void hostlink_busy_poll(struct net *net)
+{
+	struct hostlink_set *hs = hostlink_set_of(net);
+	struct hostlink *hl;
+
+	if (!hs)
+		return;
+	__atomic_store_n(&hs->busy_until,
+			 hostlink_mono_now() + HOSTLINK_BUSY_LEASE_NS,
+			 __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&hs->lock);
+	list_for_each_entry(hl, &hs->links, list)
+		if (!hostlink_failed(hl))
+			napi_busy_poll(&hl->napi);
+	pthread_mutex_unlock(&hs->lock);
+}
+
+/* The poller is going to sleep: give the links back to the thread now. */
+void hostlink_busy_poll_end(struct net *net)
+{
+	struct hostlink_set *hs = hostlink_set_of(net);
+
+	if (!hs)
+		return;
+	/* Pairs with hostlink_sleep: it sees the lease gone, or we see it
+	 * in ppoll and kick it out to re-plan with the links. */
+	__atomic_store_n(&hs->busy_until, 0, __ATOMIC_SEQ_CST);
+	hostlink_kick(net);
 }
 
 /* --- transmit ------------------------------------------------------------ */
@@ -562,6 +679,9 @@ static int hostlink_napi_poll(struct napi_struct *napi, int budget)
 	if (__atomic_load_n(&hl->tx_blocked, __ATOMIC_RELAXED))
 		hostlink_tx_retry(hl);
 	work = hl->ops->rx(hl, budget);
+	if (work > 0)
+		__atomic_store_n(&hostlink_set_of(hl->net)->last_rx,
+				 hostlink_mono_now(), __ATOMIC_RELAXED);
 	if (work < budget)
 		napi_complete_done(napi, work);
 	return work;

@@ -814,6 +814,28 @@ bool napi_complete_done(struct napi_struct *napi, int work_done)
 }
 
 /*
+ * Busy polling: claim @napi as napi_schedule would, but off the poll list
+ * and without a kick, and run its poll here. A poll that used its whole
+ * weight is completed anyway: the busy poller comes back at once, and if it
+ * leaves instead, the frames still waiting keep the descriptor readable for
+ * the softirq's own sleep. Caller holds the softirq lock.
+ */
+int napi_busy_poll(struct napi_struct *napi)
+{
+	unsigned long old = 0;
+	int work;
+
+	if (!__atomic_compare_exchange_n(&napi->state, &old,
+					 1UL << NAPI_STATE_SCHED, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		return 0;
+	work = napi->poll(napi, napi->weight);
+	if (work >= napi->weight)
+		napi_complete_done(napi, work);
+	return work;
+}
+
+/*
  * The softirq's receive half: poll scheduled instances, each with at most
  * its weight, until @budget is spent or none is left. Instances that used
  * their whole weight still have work and go to the back of the list.

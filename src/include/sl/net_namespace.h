@@ -349,6 +349,16 @@ static inline void net_count_drop(struct net *net, enum skb_drop_reason r)
 void hostlink_sleep(struct net *net, u64 abs_ns);
 void hostlink_kick(struct net *net);
 void hostlink_poll(struct net *net);
+/*
+ * Busy polling of host links by an application thread blocked in a socket
+ * call (net_wait). hostlink_busy_poll (softirq lock held) reads every link
+ * once and takes a short lease during which the threaded stack's thread
+ * leaves the links' receive side to the poller (it does not ppoll them),
+ * so a round trip wakes no thread of ours. hostlink_busy_poll_end gives
+ * the links back at once, before the poller goes to sleep.
+ */
+void hostlink_busy_poll(struct net *net);
+void hostlink_busy_poll_end(struct net *net);
 
 /* Free the trace callbacks of sl_trace_start (src/core/trace_ctl.c). */
 void trace_sinks_free(struct net *net);

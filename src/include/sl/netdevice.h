@@ -237,6 +237,13 @@ void netif_napi_del(struct napi_struct *napi);
 void napi_schedule(struct napi_struct *napi);
 /* Poll done with @work_done < budget: leave the poll list. */
 bool napi_complete_done(struct napi_struct *napi, int work_done);
+/*
+ * Busy polling (Linux's napi_busy_loop): poll @napi once from a thread
+ * that holds the stack's softirq lock, without scheduling it or waking
+ * anyone. An instance already scheduled is left to the softirq. Returns
+ * the frames processed.
+ */
+int napi_busy_poll(struct napi_struct *napi);
 
 /*
  * The softirq: poll every scheduled NAPI instance with a shared @budget.

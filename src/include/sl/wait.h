@@ -67,11 +67,26 @@ void sl_waiter_wake(struct sl_waiter *w);
  */
 bool sl_waiter_sleep(struct sl_waiter *w, u64 abs_ns);
 /*
+ * What a busy-polling waiter does while it spins: @poll looks for work
+ * (reads the stack's host links) once per round; @stop runs when the
+ * spinning ends without a wakeup, before the thread sleeps.
+ */
+struct sl_busy_poll {
+	void (*poll)(void *arg);
+	void (*stop)(void *arg);
+	void *arg;
+};
+/*
  * The same for an application thread blocked in a socket call: first
  * busy-poll for a wakeup a little while (Linux's net.core.busy_read idea),
- * when this thread's recent waits were short enough for it to pay.
+ * when this thread's recent waits were short enough for it to pay,
+ * running @bp's poll (NULL: none) while it spins.
  */
-bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns);
+bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns,
+			  const struct sl_busy_poll *bp);
+/* How long a thread may busy-poll before it sleeps, in ns (0: never):
+ * 50 us, or SOCKLINE_BUSY_POLL_US. */
+u64 sl_busy_poll_ns(void);
 /* Take (and clear) a wakeup that arrived, without sleeping. */
 bool sl_waiter_take(struct sl_waiter *w);
 
