@@ -8,6 +8,8 @@
 #define SOCKLINE_SOCKET_H
 
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -67,6 +69,60 @@ bool sl_is_fd(int fd);
  * Set before creating the first socket.
  */
 int sl_fd_host_mode(bool on);
+
+/* F_DUPFD-like: a new fd for the same socket (lowest free; in host mode
+ * the lowest free kernel number). -1/EBADF, EMFILE. */
+int sl_dup(int fd);
+/* dup3(2): @newfd names @oldfd's socket, whatever @newfd was (a sockline fd
+ * is closed first; in host mode a kernel descriptor numbered @newfd is
+ * replaced by the placeholder). @flags: 0 or O_CLOEXEC. EINVAL when equal. */
+int sl_dup3(int oldfd, int newfd, int flags);
+
+/*
+ * --- Sharing a process with the kernel's descriptors (the preload shim) ---
+ * All of these need host fd mode (sl_fd_host_mode(true)).
+ *
+ * ppoll(2) over any descriptors: entries whose fd is a sockline fd are
+ * polled by sockline, the others by the kernel, and one blocked call waits
+ * for both: the kernel's in ppoll, sockline's through a per-thread eventfd
+ * that a sockline wakeup signals. @tmo NULL: forever; @sigmask as ppoll's.
+ * Returns the count of entries with revents, -1/EINTR, EINVAL, EFAULT.
+ */
+int sl_ppoll_host(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo,
+		  const sigset_t *sigmask);
+/*
+ * epoll across both worlds. In host mode a sockline epoll fd is also a real
+ * kernel epoll instance (its placeholder). sl_epoll_ctl on it accepts any
+ * fd: sockline fds are watched by sockline, others are handed to the
+ * kernel's instance. sl_epoll_pwait reports both (@sigmask as epoll_pwait's;
+ * sl_epoll_wait is sl_epoll_pwait with NULL). sl_epoll_adopt makes an
+ * existing kernel epoll fd @epfd, created before sockline was involved, such
+ * an instance, keeping what the kernel already watches: returns @epfd, or -1
+ * (EINVAL: not an epoll fd; EEXIST: already a sockline fd).
+ */
+int sl_epoll_adopt(int epfd);
+int sl_epoll_pwait(int epfd, struct epoll_event *events, int maxevents,
+		   int timeout, const sigset_t *sigmask);
+
+/*
+ * A signal handler ran in the calling thread (the preload shim's handler
+ * trampoline calls this first, from the handler; async-signal-safe). A
+ * sockline call blocked in this thread then returns -1/EINTR, as Linux's
+ * would: poll, epoll_wait and any call with a timeout always; other socket
+ * calls only when !@restart (the handler lacks SA_RESTART), else they go
+ * on waiting.
+ */
+void sl_signal_delivered(bool restart);
+
+/*
+ * fork(2), in the child (pthread_atfork's child handler): the stacks'
+ * threads did not survive. Forget every stack and sockline fd inherited
+ * (closing the child's copies of their kernel descriptors and placeholders;
+ * their memory is abandoned, as other threads may have held its locks), so
+ * that the child can create stacks and sockets of its own. The parent's
+ * stacks and connections are not affected.
+ */
+void sl_atfork_child(void);
 
 #ifdef __cplusplus
 }
