@@ -20,6 +20,7 @@
 #include "sl/net_namespace.h"
 #include "sl/netdevice.h"
 #include "sl/route.h"
+#include "sl/tcp.h"
 
 static int ip_forward_finish(struct net *net, struct sk_buff *skb)
 {
@@ -37,8 +38,9 @@ static bool ip_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu)
 	/* A reassembled datagram: its largest fragment decides. */
 	if (IPCB(skb)->frag_max_size > mtu)
 		return true;
+	/* A large segment is sent as gso_size pieces: those must fit. */
 	if (skb_is_gso(skb))
-		return false; /* the device segments it to its MTU */
+		return skb_gso_network_seglen(skb) > mtu;
 	return true;
 }
 

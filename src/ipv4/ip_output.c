@@ -25,6 +25,7 @@
 #include "sl/netdevice.h"
 #include "sl/route.h"
 #include "sl/sock.h"
+#include "sl/tcp.h"
 
 static void ip_send_check(struct iphdr *iph)
 {
@@ -343,18 +344,33 @@ static int ip_finish_output2(struct net *net, struct sock *sk,
 
 /*
  * Segmentation offload: a GSO skb goes whole to a device that carries
- * large segments (NETIF_F_GSO, the virtual wire). Software segmentation
- * for other devices is not written yet (TODO with TCP): such skbs are
- * dropped with -EOPNOTSUPP.
+ * large segments (NETIF_F_GSO: the virtual wire, a TAP with offloads).
+ * For any other device (a forwarded large segment, received from a TAP)
+ * it is cut into packets here (tcp_gso_segment), each sent on its own.
  */
 static int ip_finish_output_gso(struct net *net, struct sock *sk,
 				struct sk_buff *skb)
 {
+	struct sk_buff *segs, *next;
+	int ret = 0, err;
+
 	if (skb->dev->features & NETIF_F_GSO)
 		return ip_finish_output2(net, sk, skb);
-	IP_INC_STATS(net, IPSTATS_MIB_OUTDISCARDS);
-	kfree_skb_reason(skb, SKB_DROP_REASON_PKT_TOO_BIG);
-	return -EOPNOTSUPP;
+	segs = tcp_gso_segment(skb, skb->dev->features);
+	if (!segs) {
+		IP_INC_STATS(net, IPSTATS_MIB_OUTDISCARDS);
+		kfree_skb_reason(skb, SKB_DROP_REASON_NOMEM);
+		return -ENOMEM;
+	}
+	consume_skb(skb);
+	for (; segs; segs = next) {
+		next = segs->next;
+		segs->next = NULL;
+		err = ip_finish_output2(net, sk, segs);
+		if (err && !ret)
+			ret = err;
+	}
+	return ret;
 }
 
 static int ip_finish_output(struct net *net, struct sock *sk,

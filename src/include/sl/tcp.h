@@ -933,6 +933,14 @@ void tcp_assign_congestion_control(struct sock *sk);
 
 /* inet_protos handler for IPPROTO_TCP. Consumes skb. */
 int tcp_v4_rcv(struct sk_buff *skb);
+/*
+ * src/ipv4/tcp_offload.c: software segmentation of a TCPV4 GSO skb (data
+ * at the IP header) for a device without NETIF_F_GSO. Returns the pieces
+ * linked through ->next, or NULL; @skb is not consumed.
+ */
+struct sk_buff *tcp_gso_segment(struct sk_buff *skb, u32 features);
+/* The IP length of a GSO skb's largest piece. */
+unsigned int skb_gso_network_seglen(const struct sk_buff *skb);
 int tcp_v4_err(struct sk_buff *skb, u32 info);
 extern const struct net_protocol tcp_protocol;
 int tcp_v4_do_rcv(struct sock *sk, struct sk_buff *skb);
