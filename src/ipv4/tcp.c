@@ -517,6 +517,23 @@ static struct sk_buff *tcp_skb_entail_new(struct sock *sk, unsigned int size,
 	return skb;
 }
 
+/*
+ * Room for a new tail skb: @left rounded up to whole MSS, at most the size
+ * goal. Linux lets the tail grow to the size goal with page fragments;
+ * our skbs are linear, so the room is given at once: a small write that
+ * more writes will follow (TCP_CORK, MSG_MORE, Nagle) then shares its
+ * segment with them instead of leaving a short segment mid-stream (a
+ * 254-byte header then a 1 KiB body went out as 320 + 958 bytes, the
+ * second held by Nagle for the peer's delayed ACK).
+ */
+static unsigned int tcp_new_skb_room(size_t left, unsigned int mss_now,
+				     u32 size_goal)
+{
+	size_t room = ((left ? left : 1) + mss_now - 1) / mss_now * mss_now;
+
+	return (unsigned int)min(room, (size_t)size_goal);
+}
+
 /* Copy @copy bytes of the message to the end of @skb (sum folded in). */
 static void tcp_copy_to_skb(struct sk_buff *skb, struct sl_msghdr *msg,
 			    unsigned int copy)
@@ -586,9 +603,9 @@ static int tcp_sendmsg_locked(struct sock *sk, struct sl_msghdr *msg,
 		if (!skb) {
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_space;
-			skb = tcp_skb_entail_new(sk,
-						 (unsigned int)min(left,
-								   (size_t)size_goal),
+			skb = tcp_skb_entail_new(sk, tcp_new_skb_room(left,
+								      mss_now,
+								      size_goal),
 						 hw_csum);
 			if (!skb)
 				goto wait_for_space;

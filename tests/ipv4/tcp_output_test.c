@@ -427,6 +427,49 @@ static void test_nagle_holds_second_small_segment(void **state)
 	sl_pair_teardown(&p);
 }
 
+/* TCP_CORK: a 254-byte header and a 1024-byte body written separately
+ * leave, at uncork, as one 1278-byte segment (as Linux: the tail skb
+ * grows), not as a short segment sent at once and a rest held back. */
+static void test_cork_coalesces_small_writes(void **state)
+{
+	static const int len[] = { 254, 1024 };
+	unsigned char data[1278], buf[2048];
+	struct sl_msghdr msg;
+	struct iovec iov;
+	struct sl_pair p;
+	struct sock *sk;
+	int raw, i, off = 0;
+
+	(void)state;
+	sl_pair_setup(&p, NULL);
+	raw = sl_socket_net(p.b, AF_INET, SOCK_RAW, IPPROTO_TCP);
+	sk = bare_tcp_sock(p.a);
+	establish(sk);
+	tcp_sk(sk)->nonagle |= TCP_NAGLE_CORK;
+	for (i = 0; i < (int)sizeof(data); i++)
+		data[i] = (unsigned char)(i * 11);
+	for (i = 0; i < 2; i++) {
+		iov.iov_base = data + off;
+		iov.iov_len = (size_t)len[i];
+		memset(&msg, 0, sizeof(msg));
+		iov_iter_init(&msg.msg_iter, &iov, 1, (size_t)len[i]);
+		assert_int_equal(tcp_sendmsg(sk, &msg, (size_t)len[i]), len[i]);
+		off += len[i];
+	}
+	sl_pair_settle(&p);
+	assert_true(capture(raw, buf, sizeof(buf)) < 0);   /* corked */
+	tcp_sk(sk)->nonagle = TCP_NAGLE_OFF | TCP_NAGLE_PUSH;
+	tcp_push_pending_frames(sk);
+	sl_pair_settle(&p);
+	assert_int_equal(capture(raw, buf, sizeof(buf)), 20 + 32 + 1278);
+	assert_memory_equal(buf + 52, data, sizeof(data));
+	assert_tcp_csum_ok(buf);
+	assert_true(capture(raw, buf, sizeof(buf)) < 0);
+	bare_tcp_sock_free(&p, sk);
+	sl_close(raw);
+	sl_pair_teardown(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_reset_for_segment_without_socket),
 		cmocka_unit_test(test_sendmsg_segments_with_psh_on_last),
 		cmocka_unit_test(test_nagle_holds_second_small_segment),
+		cmocka_unit_test(test_cork_coalesces_small_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
