@@ -14,7 +14,8 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 need=()
 for pkg in cmake make gcc clang libclang-rt-14-dev libcmocka-dev pkg-config \
 	   tshark tcpdump iproute2 iputils-ping socat curl iperf3 ethtool \
-	   python3 liblwip-dev; do
+	   python3 liblwip-dev nginx wrk redis-server redis-tools openssh-server \
+	   openssh-client wget netcat-openbsd; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then

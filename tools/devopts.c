@@ -188,6 +188,13 @@ static int devopts_check(const struct devopts *o, const char *prog,
 	return 0;
 }
 
+int devopts_validate(const struct devopts *o, const char *prog)
+{
+	struct tool_stack st;
+
+	return devopts_check(o, prog, &st);
+}
+
 /* --- the stack ------------------------------------------------------------ */
 
 static const char *dev_attach_hint(int err, const char *spec)
@@ -219,6 +226,8 @@ static int stack_link_up(struct tool_stack *st, const struct devopts *o)
 		.spec = o->dev,
 		.mtu = o->mtu,
 		.offload = o->offload,
+		.multi_queue = o->multi_queue,
+		.mac = o->mac,
 	};
 	int ifindex;
 

@@ -6,6 +6,8 @@
  *                              a stack on a real link (tap:NAME,
  *                              packet:IFNAME; tools/devopts.c)
  *   sockline ss                a running stack's sockets and counters
+ *   sockline run [device options] -- PROGRAM ARGS...
+ *                              PROGRAM's sockets on sockline (tools/run.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +27,8 @@ static const struct subcommand {
 	{ "send", send_main, "bulk TCP transfer to HOST:PORT, with figures" },
 	{ "recv", recv_main, "accept one TCP transfer on HOST:PORT" },
 	{ "ss", ss_main, "sockets and counters of a running stack" },
+	{ "run", run_main,
+	  "run a program with its IPv4 sockets on sockline (LD_PRELOAD)" },
 	{ "demo", demo_main,
 	  "two stacks on an in-process virtual wire: ARP, ping, UDP, a traced path" },
 };

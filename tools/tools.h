@@ -28,6 +28,8 @@ int get_main(int argc, char **argv);
 int send_main(int argc, char **argv);
 int recv_main(int argc, char **argv);
 int ss_main(int argc, char **argv);
+/* tools/run.c: a program on sockline through libsockline-preload.so. */
+int run_main(int argc, char **argv);
 
 /* Exit status of a usage error (bad option, bad address, missing --dev). */
 #define EXIT_USAGE 2
@@ -40,6 +42,8 @@ struct devopts {
 	const char *pcap;       /* capture file, or NULL */
 	unsigned int mtu;       /* 0: the link's */
 	int offload;            /* -1 default, 0 off, 1 on */
+	bool multi_queue;       /* TAP: a queue others may share (the shim) */
+	const uint8_t *mac;     /* the stack's MAC, NULL: random */
 };
 
 /* getopt_long codes of the device options (DEVOPTS_LONGOPTS). */
@@ -67,6 +71,9 @@ void devopts_init(struct devopts *o);
 int devopts_parse(struct devopts *o, const char *prog, int c, const char *arg);
 /* The device options' lines of a --help text. */
 void devopts_usage(FILE *out);
+/* Check @o as tool_stack_up does, without bringing anything up: 0, or -1
+ * after printing why (`sockline run` checks before it execs). */
+int devopts_validate(const struct devopts *o, const char *prog);
 
 /* A stack brought up on a real link. */
 struct tool_stack {

@@ -129,6 +129,10 @@ struct sl_dev_config {
 	                         * (packet: PACKET_VNET_HDR) with TSO/GSO and
 	                         * partial checksums; -1 is on when it works */
 	const uint8_t *mac;     /* 6 bytes; NULL: random, locally administered */
+	bool multi_queue;       /* TAP: IFF_MULTI_QUEUE, so that other
+	                         * processes (a forked child's stack) can
+	                         * open queues of their own; falls back to a
+	                         * single queue on a TAP made without it */
 };
 int sl_dev_attach(sl_net_t *net, const struct sl_dev_config *cfg, int *ifindex);
 

@@ -26,6 +26,7 @@
 #include "sl/net_namespace.h"
 #include "sl/netdevice.h"
 #include "sl/pernet.h"
+#include "sl/signal.h"
 #include "sl/socket.h"
 
 /* Per-stack subsystems, initialised in this order and torn down in reverse. */
@@ -656,6 +657,32 @@ SL_EXPORT void sl_net_destroy(sl_net_t *net)
 	if (current_net == net)
 		current_net = NULL;
 	put_net(net);
+}
+
+/**
+ * net_atfork_child - sl_atfork_child's part: forget every stack
+ *
+ * In a fork child the stacks' threads are gone and any lock they held
+ * stays held: walk the list without its lock, close the child's copies
+ * of each stack's host descriptors (the parent's links keep theirs), and
+ * start with an empty list. The stacks' memory is abandoned.
+ */
+void net_atfork_child(void)
+{
+	struct net *net;
+
+	list_for_each_entry(net, &net_list, list)
+		if (READ_ONCE(net->hostlinks))
+			hostlink_atfork_child(net);
+	INIT_LIST_HEAD(&net_list);
+	net_list_lock = (rwlock_t)RWLOCK_UNLOCKED;
+	default_net = NULL;
+	/* This thread's per-call state: it was in fork(), not in a call. */
+	current_net = NULL;
+	softirq_depth = 0;
+	syscall_depth = 0;
+	n_deferred_rx = 0;
+	net_clock_cache.clk = NULL;
 }
 
 SL_EXPORT int sl_net_poll(sl_net_t *net)

@@ -20,6 +20,8 @@
  * sk->sk_wq; the timeout is a one-shot timer on the stack's own timer
  * wheel (so a virtual clock times out at exactly the right instant), and
  * net_wait decides how to block (sleep, or drive the stack when polled).
+ * A signal handler that runs meanwhile (sl_signal_delivered) wakes the
+ * sleeper and ends the wait like a timeout (sk_wait_signalled).
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,6 +31,7 @@
 #include "core_priv.h"
 #include "sl/net_namespace.h"
 #include "sl/route.h"
+#include "sl/signal.h"
 #include "sl/sock.h"
 #include "sl/spinlock.h"
 #include "sl/socket.h"
@@ -503,6 +506,8 @@ void sk_wait_begin(struct sock *sk, s64 *timeo)
 		ctx->ready = true;
 	}
 	sl_waiter_take(&ctx->waiter);
+	/* A signal handler wakes us from here on (sk_wait_block looks). */
+	signal_wait_begin(&ctx->waiter);
 
 	init_waitqueue_entry(&ctx->entry, &ctx->waiter);
 	ctx->wq = READ_ONCE(sk->sk_wq);
@@ -521,14 +526,31 @@ void sk_wait_begin(struct sock *sk, s64 *timeo)
 	}
 }
 
+/*
+ * A signal handler ran during the call (Linux's signal_pending check of
+ * the wait loops): the wait ends as if its time had run out, so every
+ * caller stops the way it stops on a timeout, and the call's error is
+ * recorded (sock_intr_errno: to restart, or -EINTR) for the system call
+ * layer, which gives it instead of that timeout's -EAGAIN.
+ */
+static bool sk_wait_signalled(s64 *timeo)
+{
+	if (!signal_pending())
+		return false;
+	signal_interrupted(sock_intr_errno(*timeo));
+	*timeo = 0;
+	return true;
+}
+
 /* Block until woken or the deadline; the caller holds/handles the lock. */
 static void sk_wait_block(struct sock *sk, s64 *timeo, bool release)
 {
 	struct sk_wait_ctx *ctx = &sk_wait_ctx;
 	struct net *net = sock_net(sk);
+	s64 before = *timeo;
 	u64 now;
 
-	if (*timeo <= 0)
+	if (*timeo <= 0 || sk_wait_signalled(timeo))
 		return;
 	if (release)
 		release_sock(sk);
@@ -538,6 +560,12 @@ static void sk_wait_block(struct sock *sk, s64 *timeo, bool release)
 	if (ctx->deadline != UINT64_MAX) {
 		now = net_now(net);
 		*timeo = ctx->deadline > now ? (s64)(ctx->deadline - now) : 0;
+	}
+	if (*timeo > 0 && signal_pending()) {
+		/* The restart decision depends on the timeout the call had,
+		 * not on what is left of it. */
+		signal_interrupted(sock_intr_errno(before));
+		*timeo = 0;
 	}
 }
 
@@ -556,6 +584,7 @@ void sk_wait_end(struct sock *sk)
 {
 	struct sk_wait_ctx *ctx = &sk_wait_ctx;
 
+	signal_wait_end();
 	if (ctx->wq) {
 		remove_wait_queue(ctx->wq, &ctx->entry);
 		ctx->wq = NULL;

@@ -15,6 +15,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,17 +107,24 @@ int default_wake_function(struct wait_queue_entry *e, unsigned int mode,
 }
 
 /*
- * Sleepers. A waiter is one futex word: IDLE, WOKEN (a wakeup is pending)
- * or SLEEPING (its thread is, or is about to be, in futex_wait). A wake
- * makes the word WOKEN and enters the kernel only when the thread sleeps,
- * so a wakeup that finds its thread busy-polling or not yet asleep costs
- * one atomic exchange.
+ * Sleepers. A waiter is one futex word: IDLE, WOKEN (a wakeup is pending),
+ * SLEEPING (its thread is, or is about to be, in futex_wait) or KERNEL
+ * (it sleeps in ppoll with its doorbell, see below). A wake makes the
+ * word WOKEN and enters the kernel only when the thread sleeps, so a
+ * wakeup that finds its thread busy-polling or not yet asleep costs one
+ * atomic exchange.
  */
-enum { SL_WAITER_IDLE = 0, SL_WAITER_WOKEN = 1, SL_WAITER_SLEEPING = 2 };
+enum {
+	SL_WAITER_IDLE = 0,
+	SL_WAITER_WOKEN = 1,
+	SL_WAITER_SLEEPING = 2,
+	SL_WAITER_KERNEL = 3,
+};
 
 void sl_waiter_init(struct sl_waiter *w)
 {
 	w->state = SL_WAITER_IDLE;
+	w->doorbell = -1;
 }
 
 void sl_waiter_destroy(struct sl_waiter *w)
@@ -124,12 +132,25 @@ void sl_waiter_destroy(struct sl_waiter *w)
 	(void)w;
 }
 
-/* Make the wakeup pending and wake the sleeper. Safe from any thread. */
+static void doorbell_ring(int fd);
+
+/*
+ * Make the wakeup pending and wake the sleeper: on its futex, or through
+ * its doorbell when it sleeps in the kernel. Safe from any thread, and
+ * from a signal handler (atomics and system calls only).
+ */
 void sl_waiter_wake(struct sl_waiter *w)
 {
-	if (__atomic_exchange_n(&w->state, SL_WAITER_WOKEN, __ATOMIC_ACQ_REL) ==
-	    SL_WAITER_SLEEPING)
+	switch (__atomic_exchange_n(&w->state, SL_WAITER_WOKEN,
+				    __ATOMIC_ACQ_REL)) {
+	case SL_WAITER_SLEEPING:
 		sl_futex_wake(&w->state, 1);
+		break;
+	case SL_WAITER_KERNEL:
+		/* Only the first waker sees KERNEL: one ring per sleep. */
+		doorbell_ring(w->doorbell);
+		break;
+	}
 }
 
 bool sl_waiter_take(struct sl_waiter *w)
@@ -269,4 +290,144 @@ out:
 		waited = 4 * budget;
 	busy_avg_ns = (3 * busy_avg_ns + waited) / 4;
 	return woken;
+}
+
+/*
+ * Doorbells: one eventfd per thread that sleeps in the kernel, made on
+ * first use. Its counter is 0 whenever the thread is not asleep in the
+ * kernel: a sleep is rung at most once (the waker that moved the waiter
+ * out of KERNEL), and sl_waiter_kernel_end reads that ring before it
+ * returns, waiting for it if the waker is still on its way. So no ring is
+ * ever left over to wake a later sleep spuriously, and no waker writes to
+ * the descriptor after its thread has gone on (and maybe exited, freeing
+ * the number for some unrelated file).
+ *
+ * Every doorbell is listed, so that a fork child can close its copies of
+ * the other threads' ones (sl_doorbell_atfork_child). The calls go
+ * straight to the kernel (syscall): under the preload shim the libc
+ * symbols are the shim's.
+ */
+struct doorbell {
+	struct doorbell *next;
+	int fd;
+};
+
+static struct doorbell *doorbells;
+static int doorbells_lock;
+static pthread_key_t doorbell_key;
+static pthread_once_t doorbell_once = PTHREAD_ONCE_INIT;
+static bool doorbell_key_made;
+static __thread struct doorbell *thread_doorbell;
+
+static void doorbell_ring(int fd)
+{
+	u64 one = 1;
+
+	while (syscall(SYS_write, fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+/* Wait for the ring and clear it (eventfd read: counter -> 0). */
+static void doorbell_answer(int fd)
+{
+	u64 v;
+
+	while (syscall(SYS_read, fd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+}
+
+/* Thread exit (the key's destructor): unlist and close its doorbell. */
+static void doorbell_release(void *arg)
+{
+	struct doorbell *db = arg, **pp;
+
+	sl_spin_lock(&doorbells_lock);
+	for (pp = &doorbells; *pp; pp = &(*pp)->next) {
+		if (*pp == db) {
+			*pp = db->next;
+			break;
+		}
+	}
+	sl_spin_unlock(&doorbells_lock);
+	syscall(SYS_close, db->fd);
+	free(db);
+	thread_doorbell = NULL;
+}
+
+static void doorbell_key_init(void)
+{
+	doorbell_key_made = !pthread_key_create(&doorbell_key,
+						doorbell_release);
+}
+
+int sl_doorbell_fd(void)
+{
+	struct doorbell *db = thread_doorbell;
+	long fd;
+
+	if (db)
+		return db->fd;
+	pthread_once(&doorbell_once, doorbell_key_init);
+	db = malloc(sizeof(*db));
+	if (!db)
+		return -ENOMEM;
+	/* Blocking: sl_waiter_kernel_end may have to wait for a ring. */
+	fd = syscall(SYS_eventfd2, 0, EFD_CLOEXEC);
+	if (fd < 0) {
+		free(db);
+		return -errno;
+	}
+	db->fd = (int)fd;
+	sl_spin_lock(&doorbells_lock);
+	db->next = doorbells;
+	doorbells = db;
+	sl_spin_unlock(&doorbells_lock);
+	thread_doorbell = db;
+	if (doorbell_key_made)
+		pthread_setspecific(doorbell_key, db);
+	return db->fd;
+}
+
+bool sl_waiter_kernel_begin(struct sl_waiter *w, int doorbell)
+{
+	u32 c = SL_WAITER_IDLE;
+
+	w->doorbell = doorbell;
+	/* The release pairs with the waker's exchange: it sees @doorbell. */
+	if (__atomic_compare_exchange_n(&w->state, &c, SL_WAITER_KERNEL, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return true;
+	sl_waiter_take(w);
+	return false;
+}
+
+bool sl_waiter_kernel_end(struct sl_waiter *w)
+{
+	u32 c = SL_WAITER_KERNEL;
+
+	if (__atomic_compare_exchange_n(&w->state, &c, SL_WAITER_IDLE, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return false;
+	/* A waker took us out of KERNEL: its ring is (or will be) there. */
+	doorbell_answer(w->doorbell);
+	return sl_waiter_take(w);
+}
+
+/*
+ * fork child: only the forking thread lives on. Close the child's copies
+ * of every doorbell (the eventfds are shared with the parent's threads:
+ * ringing one here would wake a thread there) and start afresh; the list
+ * is abandoned, its lock may have been held by a thread that is gone.
+ */
+void sl_doorbell_atfork_child(void)
+{
+	struct doorbell *db;
+
+	for (db = doorbells; db; db = db->next)
+		syscall(SYS_close, db->fd);
+	doorbells = NULL;
+	doorbells_lock = 0;
+	thread_doorbell = NULL;
+	if (doorbell_key_made)
+		pthread_setspecific(doorbell_key, NULL);
 }

@@ -137,7 +137,8 @@ static int hostif_tap_offload(struct hostif_tap *t, int offload)
 	return 0;
 }
 
-int hostif_tap_open(const char *name, int offload, struct hostif_tap *t)
+int hostif_tap_open(const char *name, int offload, bool multi_queue,
+		    struct hostif_tap *t)
 {
 	struct ifreq ifr;
 	bool existed;
@@ -153,7 +154,8 @@ int hostif_tap_open(const char *name, int offload, struct hostif_tap *t)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0) |
+			(multi_queue ? IFF_MULTI_QUEUE : 0);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		err = -errno;
 		goto out_close;

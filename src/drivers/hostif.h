@@ -58,11 +58,14 @@ struct hostif_tap {
 /*
  * Open TAP @name (IFF_TAP | IFF_NO_PI), creating it when it does not
  * exist. @offload: 0 plain frames; 1 IFF_VNET_HDR and TUNSETOFFLOAD
- * (CSUM, TSO4) or fail; -1 try them and fall back. 0 or -errno (-EPERM
- * without CAP_NET_ADMIN, -EBUSY when another process has it, -EINVAL
- * when a persistent device has other flags).
+ * (CSUM, TSO4) or fail; -1 try them and fall back. @multi_queue:
+ * IFF_MULTI_QUEUE, one queue of a device that other descriptors may open
+ * too. 0 or -errno (-EPERM without CAP_NET_ADMIN, -EBUSY when another
+ * process has a single-queue device, -EINVAL when a persistent device has
+ * other flags, a single-queue one when @multi_queue).
  */
-int hostif_tap_open(const char *name, int offload, struct hostif_tap *t);
+int hostif_tap_open(const char *name, int offload, bool multi_queue,
+		    struct hostif_tap *t);
 
 /* --- AF_PACKET ------------------------------------------------------------- */
 

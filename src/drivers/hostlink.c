@@ -30,6 +30,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <endian.h>
@@ -39,6 +40,7 @@
 #include "sl/net_namespace.h"
 #include "sl/netdevice.h"
 #include "sl/pernet.h"
+#include "sl/signal.h"
 #include "sl/wait.h"
 
 #include "hostlink.h"
@@ -106,6 +108,26 @@ static void hostlink_net_exit(struct net *net)
 	close(hs->efd);
 	pthread_mutex_destroy(&hs->lock);
 	free(hs);
+}
+
+/*
+ * fork child (sl_atfork_child): close the child's copies of @net's link
+ * descriptors and of its eventfd, so that the parent's links are the only
+ * holders again. Raw system calls (under the preload shim close() is the
+ * shim's); no lock (a thread that is gone may hold it); the set is
+ * abandoned with the stack.
+ */
+void hostlink_atfork_child(struct net *net)
+{
+	struct hostlink_set *hs = hostlink_set_of(net);
+	struct hostlink *hl;
+
+	if (!hs)
+		return;
+	list_for_each_entry(hl, &hs->links, list)
+		if (!hl->closed && hl->fd >= 0)
+			syscall(SYS_close, hl->fd);
+	syscall(SYS_close, hs->efd);
 }
 
 const struct pernet_operations hostlink_net_ops = {

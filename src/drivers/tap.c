@@ -3,9 +3,12 @@
  * interface ("tap:NAME"), the way a virtual machine's NIC does.
  *
  * tap_attach: hostif_tap_open (create or attach, non-blocking, optionally
- *   IFF_VNET_HDR + TUNSETOFFLOAD) -> host side up, MTU agreed (ours from
- *   the config, else the host's) -> hostlink_alloc (offload: GSO, TSO,
- *   HW_CSUM, RXCSUM) -> hostlink_register.
+ *   IFF_VNET_HDR + TUNSETOFFLOAD, IFF_MULTI_QUEUE when the config asks:
+ *   the preload shim's forked children open queues of their own, and
+ *   src/preload/steer.c teaches the kernel which queue a flow is on) ->
+ *   host side up, MTU agreed (ours from the config, else the host's) ->
+ *   hostlink_alloc (offload: GSO, TSO, HW_CSUM, RXCSUM) ->
+ *   hostlink_register.
  * Receive (NAPI poll): one readv per frame, straight into an skb (vnet
  *   header first when present), until EAGAIN or the budget; a TAP offers
  *   no batched read.
@@ -164,7 +167,11 @@ struct net_device *tap_attach(struct net *net, const char *name,
 	struct tap_priv *tp;
 	unsigned int mtu = ETH_DATA_LEN;
 
-	*err = hostif_tap_open(name, cfg->offload, &t);
+	*err = hostif_tap_open(name, cfg->offload, cfg->multi_queue, &t);
+	/* A TAP made single-queue (ip tuntap add without multi_queue) takes
+	 * no second queue: its one queue is ours. */
+	if (*err == -EINVAL && cfg->multi_queue)
+		*err = hostif_tap_open(name, cfg->offload, false, &t);
 	if (*err)
 		return NULL;
 	*err = tap_host_setup(name, cfg, &mtu);

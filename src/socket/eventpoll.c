@@ -27,12 +27,29 @@
  * inner one must not watch epoll fds, the outer one must not be watched);
  * anything deeper is -ELOOP. Linux allows up to 4 levels with a loop
  * check; one level keeps the wakeup path free of cycles.
+ *
+ * Host mode (the preload shim): an instance's placeholder is a kernel
+ * epoll instance, and the program's kernel descriptors are watched there:
+ * epoll_ctl of a non-sockline fd goes to it (ep_ctl_kernel), and
+ * epoll_wait harvests both (ep_harvest: sockline's ready list, then the
+ * kernel's with epoll_wait(0), the order alternating so that neither
+ * starves the other) and, while the kernel set is not empty, sleeps in
+ * ppoll on the kernel instance and the thread's doorbell, which the
+ * instance's wakeups ring (poll_sleeper_sleep_kernel). With no kernel
+ * descriptor it sleeps as before (busy polling included). The kernel
+ * instance is reached by the number the caller used (epfd): every fd of
+ * the instance (dup) holds a duplicate of it. An epoll fd watched by
+ * another epoll reports its sockline items only.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
+#include "sl/signal.h"
 #include "sl/socket.h"
 
 /* Epoll private bits inside the event mask. */
@@ -77,6 +94,11 @@ struct eventpoll {
 	unsigned int nitems;
 	unsigned int nepoll_items;        /* items that are epoll files */
 	struct file *file;
+	/* Host mode: the placeholder is a kernel epoll instance. */
+	bool host;
+	bool adopted;                     /* the program's: watches unknown */
+	bool kernel_first;                /* next harvest starts there (mtx) */
+	unsigned int nkernel;             /* kernel fds added, less deleted */
 };
 
 static pthread_mutex_t epmutex = PTHREAD_MUTEX_INITIALIZER;
@@ -474,23 +496,20 @@ static void ep_note_nets(struct eventpoll *ep, struct poll_sleeper *s)
  *
  * Returns the new epoll fd, -ENOMEM or -EMFILE.
  */
-int do_epoll_create(int flags)
+/* A new empty instance and its file (one reference), or NULL. */
+static struct file *ep_alloc_file(void)
 {
 	struct eventpoll *ep;
 	struct file *file;
-	int fd;
 
-	/* Check the EPOLL_* constant for consistency. */
-	if (flags & ~EPOLL_CLOEXEC)
-		return -EINVAL;
 	ep = calloc(1, sizeof(*ep));
 	if (!ep)
-		return -ENOMEM;
+		return NULL;
 	ep->hash_size = 16;
 	ep->hash = calloc(ep->hash_size, sizeof(*ep->hash));
 	if (!ep->hash) {
 		free(ep);
-		return -ENOMEM;
+		return NULL;
 	}
 	pthread_mutex_init(&ep->mtx, NULL);
 	pthread_mutex_init(&ep->lock, NULL);
@@ -501,13 +520,91 @@ int do_epoll_create(int flags)
 	file = alloc_file(&eventpoll_fops, ep, 0);
 	if (!file) {
 		ep_eventpoll_release(&(struct file){ .private_data = ep });
-		return -ENOMEM;
+		return NULL;
 	}
 	ep->file = file;
-	fd = fd_install_new(file, flags & EPOLL_CLOEXEC);
+	return file;
+}
+
+int do_epoll_create(int flags)
+{
+	struct eventpoll *ep;
+	struct file *file;
+	bool host;
+	int fd;
+
+	/* Check the EPOLL_* constant for consistency. */
+	if (flags & ~EPOLL_CLOEXEC)
+		return -EINVAL;
+	file = ep_alloc_file();
+	if (!file)
+		return -ENOMEM;
+	ep = file->private_data;
+	fd = fd_install_epoll(file, flags & EPOLL_CLOEXEC, &host);
 	if (fd < 0)
 		fput(file);
+	else
+		WRITE_ONCE(ep->host, host);
 	return fd;
+}
+
+/*
+ * Is the kernel fd @epfd an epoll instance? Deleting a descriptor it
+ * cannot hold (this thread's doorbell) answers ENOENT from an epoll
+ * instance, EINVAL from anything else. 0, -EINVAL or -EBADF.
+ */
+static int ep_kernel_check(int epfd)
+{
+	int db = sl_doorbell_fd();
+
+	if (db < 0)
+		return db;
+	if (!syscall(SYS_epoll_ctl, epfd, EPOLL_CTL_DEL, db, NULL) ||
+	    errno == ENOENT)
+		return 0;
+	return errno == EBADF ? -EBADF : -EINVAL;
+}
+
+/**
+ * do_epoll_adopt - sl_epoll_adopt(): the kernel epoll fd @epfd becomes a
+ * sockline instance of the same number (host mode)
+ *
+ * What the kernel instance already watches stays watched (and reported by
+ * epoll_wait); FD_CLOEXEC is kept. Returns @epfd, -EBADF, -EINVAL (not
+ * an epoll fd, or not host mode), -EEXIST (already a sockline fd),
+ * -ENOMEM.
+ */
+int do_epoll_adopt(int epfd)
+{
+	struct eventpoll *ep;
+	struct file *file;
+	long cloexec;
+	int err;
+
+	if (epfd < 0)
+		return -EBADF;
+	file = fget(epfd);
+	if (file) {
+		fput(file);
+		return -EEXIST;
+	}
+	err = ep_kernel_check(epfd);
+	if (err)
+		return err;
+	cloexec = syscall(SYS_fcntl, epfd, F_GETFD);
+	if (cloexec < 0)
+		return -errno;
+	file = ep_alloc_file();
+	if (!file)
+		return -ENOMEM;
+	ep = file->private_data;
+	ep->host = true;
+	ep->adopted = true;
+	err = fd_install_host(file, epfd,
+			      (cloexec & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	if (err < 0)
+		fput(file);
+	return err;
 }
 
 static bool ep_op_has_event(int op)
@@ -567,6 +664,30 @@ static int ep_ctl_locked(struct eventpoll *ep, int op, struct file *tfile,
 	return error;
 }
 
+/*
+ * epoll_ctl of a kernel descriptor @fd: on the kernel instance that is
+ * @epfd's placeholder (raw: the shim's epoll_ctl would come back here).
+ * The kernel checks and answers as epoll_ctl(2). A sleeper that sleeps on
+ * sockline's wakeups alone is woken to sleep on the kernel set too.
+ */
+static int ep_ctl_kernel(struct eventpoll *ep, int epfd, int op, int fd,
+			 struct epoll_event *event)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&ep->mtx);
+	if (syscall(SYS_epoll_ctl, epfd, op, fd, event))
+		err = -errno;
+	else if (op == EPOLL_CTL_ADD)
+		WRITE_ONCE(ep->nkernel, ep->nkernel + 1);
+	else if (op == EPOLL_CTL_DEL && ep->nkernel)
+		WRITE_ONCE(ep->nkernel, ep->nkernel - 1);
+	pthread_mutex_unlock(&ep->mtx);
+	if (!err && op == EPOLL_CTL_ADD && waitqueue_active(&ep->wq))
+		wake_up_interruptible_poll(&ep->wq, EPOLLIN);
+	return err;
+}
+
 /**
  * do_epoll_ctl - epoll_ctl(2)
  *
@@ -593,8 +714,14 @@ int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 	/* Get the "struct file *" for the target file */
 	error = -EBADF;
 	tf = fget(fd);
-	if (!tf)
+	if (!tf) {
+		/* Not ours: the kernel's instance watches it (host mode). */
+		if (is_file_epoll(f) &&
+		    READ_ONCE(((struct eventpoll *)f->private_data)->host))
+			error = ep_ctl_kernel(f->private_data, epfd, op, fd,
+					      ep_op_has_event(op) ? &epds : NULL);
 		goto error_fput;
+	}
 	/* The target file descriptor must support poll */
 	error = -EPERM;
 	if (!tf->f_op->poll)
@@ -690,8 +817,91 @@ static int ep_send_events(struct eventpoll *ep, struct epoll_event *events,
 	return res;
 }
 
-/* Linux's ep_poll: harvest, else sleep until a wakeup or the timeout. */
-static int ep_poll(struct eventpoll *ep, struct epoll_event *events,
+/*
+ * Does the kernel instance watch anything? Kernel fds closed by the
+ * program leave the kernel set without us knowing: the count can only be
+ * too high, which costs a kernel sleep instead of a busy poll, never an
+ * event. An adopted instance may watch anything.
+ */
+static bool ep_has_kernel(struct eventpoll *ep)
+{
+	return READ_ONCE(ep->nkernel) || ep->adopted;
+}
+
+/* The kernel instance's ready events, without waiting (raw, as above). */
+static int ep_kernel_events(int epfd, struct epoll_event *events,
+			    int maxevents)
+{
+	long n = syscall(SYS_epoll_pwait, epfd, events, maxevents, 0, NULL,
+			 _NSIG / 8);
+
+	return n < 0 ? -errno : (int)n;
+}
+
+/* Sockline's ready items (Linux's ep_send_events under ep->mtx). */
+static int ep_harvest_sockline(struct eventpoll *ep,
+			       struct epoll_event *events, int maxevents)
+{
+	int res = 0;
+
+	if (maxevents > 0 && ep_events_available(ep)) {
+		pthread_mutex_lock(&ep->mtx);
+		res = ep_send_events(ep, events, maxevents);
+		pthread_mutex_unlock(&ep->mtx);
+	}
+	return res;
+}
+
+/* Both worlds' ready events; who goes first alternates. */
+static int ep_harvest(struct eventpoll *ep, int epfd,
+		      struct epoll_event *events, int maxevents)
+{
+	bool kfirst;
+	int res = 0, n;
+
+	if (!ep_has_kernel(ep))
+		return ep_harvest_sockline(ep, events, maxevents);
+	pthread_mutex_lock(&ep->mtx);
+	kfirst = ep->kernel_first;
+	ep->kernel_first = !kfirst;
+	pthread_mutex_unlock(&ep->mtx);
+	if (kfirst) {
+		res = ep_kernel_events(epfd, events, maxevents);
+		if (res < 0)
+			return res;
+	}
+	res += ep_harvest_sockline(ep, events + res, maxevents - res);
+	if (!kfirst && res < maxevents) {
+		n = ep_kernel_events(epfd, events + res, maxevents - res);
+		if (n < 0)
+			return res ? res : n;
+		res += n;
+	}
+	return res;
+}
+
+/* Is @f an epoll instance whose kernel placeholder watches something?
+ * (poll of such an fd must ask the kernel too: do_ppoll_host.) */
+bool file_epoll_has_kernel(struct file *f)
+{
+	return is_file_epoll(f) && ep_has_kernel(f->private_data);
+}
+
+/* Sleep on the kernel instance and the doorbell: 0, or -EINTR/-errno. */
+static int ep_sleep_kernel(struct poll_sleeper *s, int epfd)
+{
+	struct pollfd kfds[2] = { { .fd = epfd, .events = POLLIN } };
+	int ret = poll_sleeper_sleep_kernel(s, kfds, 1);
+
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Linux's ep_poll: harvest, else sleep until a wakeup or the timeout; a
+ * signal handler that runs meanwhile ends it with -EINTR (never
+ * restarted, as Linux's epoll_wait).
+ */
+static int ep_poll(struct eventpoll *ep, int epfd, struct epoll_event *events,
 		   int maxevents, int timeout)
 {
 	struct wait_queue_entry wait;
@@ -704,15 +914,13 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event *events,
 	init_waitqueue_entry(&wait, &s.waiter);
 	add_wait_queue(&ep->wq, &wait);
 	for (;;) {
-		if (ep_events_available(ep)) {
-			pthread_mutex_lock(&ep->mtx);
-			res = ep_send_events(ep, events, maxevents);
-			pthread_mutex_unlock(&ep->mtx);
-			if (res)
-				break;
-		}
-		if (timed_out)
+		res = ep_harvest(ep, epfd, events, maxevents);
+		if (res || timed_out)
 			break;
+		if (signal_pending()) {
+			res = -EINTR;
+			break;
+		}
 		if (!noted) {
 			/* Which stacks (and clock) the sleep goes through. */
 			pthread_mutex_lock(&ep->mtx);
@@ -722,8 +930,15 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event *events,
 		}
 		if (ep_events_available(ep))
 			continue;
-		if (!poll_sleeper_sleep(&s))
+		if (ep_has_kernel(ep)) {
+			res = ep_sleep_kernel(&s, epfd);
+			if (res)
+				break;
+			if (poll_sleeper_expired(&s))
+				timed_out = true;
+		} else if (!poll_sleeper_sleep(&s)) {
 			timed_out = true;
+		}
 	}
 	remove_wait_queue(&ep->wq, &wait);
 	poll_sleeper_destroy(&s);
@@ -740,7 +955,19 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event *events,
 int do_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
 		  int timeout)
 {
+	return do_epoll_pwait(epfd, events, maxevents, timeout, NULL);
+}
+
+/**
+ * do_epoll_pwait - epoll_pwait(2): do_epoll_wait with @sigmask in place
+ * during the call (NULL: the thread's own). -EINTR when a signal handler
+ * runs before anything is ready.
+ */
+int do_epoll_pwait(int epfd, struct epoll_event *events, int maxevents,
+		   int timeout, const sigset_t *sigmask)
+{
 	struct file *f;
+	sigset_t old;
 	int error;
 
 	/* The maximum number of event must be greater than zero */
@@ -757,8 +984,20 @@ int do_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
 	 * user passed to us _is_ an eventpoll file.
 	 */
 	error = -EINVAL;
-	if (is_file_epoll(f))
-		error = ep_poll(f->private_data, events, maxevents, timeout);
+	if (is_file_epoll(f)) {
+		error = poll_set_sigmask(sigmask, &old);
+		if (!error) {
+			error = ep_poll(f->private_data, epfd, events,
+					maxevents, timeout);
+			poll_restore_sigmask(sigmask, &old);
+		}
+	}
 	fput(f);
 	return error;
+}
+
+/* fork child: a thread that is gone may have held epmutex. */
+void eventpoll_atfork_child(void)
+{
+	epmutex = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }

@@ -15,8 +15,13 @@
  * Numbering (sl_fd_host_mode): by default sockline's own small integers,
  * lowest free first, starting at 3 so that they never look like stdio. In
  * host mode every sockline fd reserves a real kernel descriptor (an
- * eventfd) and uses its number, so it cannot collide with the program's
- * other fds; the placeholder is closed when the sockline fd is.
+ * eventfd; for an epoll instance a kernel epoll instance, which then also
+ * watches the kernel's descriptors, see eventpoll.c) and uses its number,
+ * so it cannot collide with the program's other fds; the placeholder is
+ * closed when the sockline fd is, and dup/dup3 duplicate it. Placeholders
+ * are handled with raw system calls: under the preload shim close(),
+ * dup3() and friends are the shim's, which would hand a sockline number
+ * back to us.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +29,9 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -123,21 +130,37 @@ static int alloc_fd_internal(void)
 	return (int)i;
 }
 
-/* A real kernel descriptor whose number the sockline fd takes. */
-static int alloc_fd_host(void)
+/* Close a placeholder (the kernel's copy of a sockline number). */
+static void host_close(int hfd)
 {
-	int hfd = eventfd(0, EFD_CLOEXEC);
+	syscall(SYS_close, hfd);
+}
+
+/* Give the new placeholder @hfd a slot (lock written). */
+static int host_fd_reserve(long hfd)
+{
 	int err;
 
 	if (hfd < 0)
-		return errno == EMFILE ? -EMFILE : -ENFILE;
+		return -errno;          /* EMFILE, ENFILE, ENOMEM, EBADF */
 	err = expand_files((unsigned int)hfd);
 	if (err) {
-		close(hfd);
+		host_close((int)hfd);
 		return err;
 	}
 	SL_BUG_ON(files.fd[hfd], "host fd already in the sockline table");
-	return hfd;
+	return (int)hfd;
+}
+
+/*
+ * A real kernel descriptor whose number the sockline fd takes: an eventfd,
+ * or a kernel epoll instance for an epoll file (@epoll).
+ */
+static int alloc_fd_host(bool epoll)
+{
+	if (epoll)
+		return host_fd_reserve(syscall(SYS_epoll_create1, EPOLL_CLOEXEC));
+	return host_fd_reserve(syscall(SYS_eventfd2, 0, EFD_CLOEXEC));
 }
 
 /* Fill @f as alloc_file does (the memory is the caller's). */
@@ -230,13 +253,13 @@ struct file *fget(int fd)
  * Returns the fd, or -EMFILE/-ENFILE/-ENOMEM; on error the caller still
  * owns its reference.
  */
-int fd_install_new(struct file *f, int flags)
+static int __fd_install(struct file *f, int flags, bool epoll)
 {
 	int fd;
 
 	write_lock(&files.lock);
 	if (files.mode == SL_FD_HOST)
-		fd = alloc_fd_host();
+		fd = alloc_fd_host(epoll);
 	else
 		fd = alloc_fd_internal();
 	if (fd >= 0) {
@@ -246,6 +269,54 @@ int fd_install_new(struct file *f, int flags)
 	}
 	rwlock_unlock(&files.lock);
 	return fd;
+}
+
+int fd_install_new(struct file *f, int flags)
+{
+	return __fd_install(f, flags, false);
+}
+
+/* fd_install_new for an epoll file: in host mode its placeholder is a
+ * kernel epoll instance. Returns the fd; *@host tells which kind. */
+int fd_install_epoll(struct file *f, int flags, bool *host)
+{
+	int fd = __fd_install(f, flags, true);
+
+	/* Stable: the mode cannot change while an fd is open. */
+	*host = fd >= 0 && READ_ONCE(files.mode) == SL_FD_HOST;
+	return fd;
+}
+
+/**
+ * fd_install_host - give @f the number of the existing kernel fd @hfd
+ *
+ * Host mode only (sl_epoll_adopt): @hfd, which the caller owns, becomes
+ * the placeholder. The slot takes over the caller's reference. Returns
+ * @hfd, -EINVAL (not host mode), -EEXIST (already a sockline fd), -EBADF
+ * or -ENOMEM; on error the caller keeps its reference and @hfd.
+ */
+int fd_install_host(struct file *f, int hfd, int flags)
+{
+	int err = -EINVAL;
+
+	if (hfd < 0)
+		return -EBADF;
+	write_lock(&files.lock);
+	if (files.mode != SL_FD_HOST)
+		goto out;
+	err = -EEXIST;
+	if ((unsigned int)hfd < files.max_fds && files.fd[hfd])
+		goto out;
+	err = expand_files((unsigned int)hfd);
+	if (err)
+		goto out;
+	files.fd[hfd] = f;
+	files.cloexec[hfd] = (flags & O_CLOEXEC) ? 1 : 0;
+	files.open++;
+	err = hfd;
+out:
+	rwlock_unlock(&files.lock);
+	return err;
 }
 
 /* Empty slot @fd, lock written. Returns its file (the slot's reference). */
@@ -283,9 +354,115 @@ int close_fd(int fd)
 		return -EBADF;
 	/* Only now may the kernel hand the number out again. */
 	if (mode == SL_FD_HOST)
-		close(fd);
+		host_close(fd);
 	fput(f);
 	return 0;
+}
+
+/* Install @f (one reference, the caller's) in the empty slot @fd. */
+static void fd_install_slot(int fd, struct file *f, bool cloexec)
+{
+	files.fd[fd] = f;
+	files.cloexec[fd] = cloexec;
+	files.open++;
+}
+
+/**
+ * do_dup - F_DUPFD(0)-like: a new fd for @fd's file, FD_CLOEXEC clear
+ *
+ * The lowest free number: sockline's own, or in host mode the lowest
+ * free kernel number (the placeholder is duplicated). Both fds share
+ * one struct file (f_count), so O_NONBLOCK is shared and the socket
+ * lives until the last of them is closed. Returns the new fd, -EBADF,
+ * -EMFILE.
+ */
+int do_dup(int fd)
+{
+	struct file *f = fget(fd);
+	int newfd;
+
+	if (!f)
+		return -EBADF;
+	write_lock(&files.lock);
+	if (files.mode == SL_FD_HOST)
+		newfd = host_fd_reserve(syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0));
+	else
+		newfd = alloc_fd_internal();
+	if (newfd >= 0)
+		fd_install_slot(newfd, f, false);
+	rwlock_unlock(&files.lock);
+	if (newfd < 0)
+		fput(f);
+	return newfd;
+}
+
+/**
+ * do_dup3 - dup3(2): @newfd names @oldfd's file, whatever it was
+ * @flags: 0 or O_CLOEXEC
+ *
+ * A sockline file at @newfd loses that fd (as close); in host mode the
+ * kernel's dup3 puts @oldfd's placeholder at @newfd, closing whatever
+ * kernel descriptor was there. Errors as Linux's ksys_dup3: -EINVAL (bad
+ * @flags, @oldfd == @newfd), -EBADF (@newfd out of range, @oldfd not
+ * open), -ENOMEM.
+ */
+int do_dup3(int oldfd, int newfd, int flags)
+{
+	struct file *f, *old = NULL;
+	long err;
+
+	if (flags & ~O_CLOEXEC)
+		return -EINVAL;
+	if (oldfd == newfd)
+		return -EINVAL;
+	if (newfd < 0 || (unsigned int)newfd >= fd_limit())
+		return -EBADF;
+	f = fget(oldfd);
+	if (!f)
+		return -EBADF;
+	write_lock(&files.lock);
+	err = expand_files((unsigned int)newfd);
+	if (!err && files.mode == SL_FD_HOST &&
+	    syscall(SYS_dup3, oldfd, newfd, O_CLOEXEC) < 0)
+		err = -errno;
+	if (!err) {
+		/* In host mode newfd's old placeholder went with the dup3. */
+		if (files.fd[newfd])
+			old = fd_remove_locked(newfd);
+		fd_install_slot(newfd, f, flags & O_CLOEXEC);
+	}
+	rwlock_unlock(&files.lock);
+	if (err) {
+		fput(f);
+		return (int)err;
+	}
+	if (old)
+		fput(old);
+	return newfd;
+}
+
+/**
+ * fd_atfork_child - sl_atfork_child's part: an empty fd table
+ *
+ * Only the forking thread survives fork: another may have held the
+ * table's lock, and the files' sockets belong to stacks whose threads are
+ * gone. Close the child's copies of the placeholders and start afresh,
+ * abandoning the files (the numbering mode stays).
+ */
+void fd_atfork_child(void)
+{
+	unsigned int i;
+
+	if (files.mode == SL_FD_HOST)
+		for (i = 0; i < files.max_fds; i++)
+			if (files.fd[i])
+				host_close((int)i);
+	files.fd = NULL;
+	files.cloexec = NULL;
+	files.max_fds = 0;
+	files.open = 0;
+	files.next_fd = FD_FIRST_INTERNAL;
+	files.lock = (rwlock_t)RWLOCK_UNLOCKED;
 }
 
 /* Does @f hold a socket of @net? */
@@ -332,7 +509,7 @@ void fd_close_net(struct net *net)
 	rwlock_unlock(&files.lock);
 	for (i = 0; i < n; i++) {
 		if (mode == SL_FD_HOST)
-			close(nums[i]);
+			host_close(nums[i]);
 		fput(dead[i]);
 	}
 	free(dead);

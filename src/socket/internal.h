@@ -7,6 +7,8 @@
 #ifndef SL_SOCKET_INTERNAL_H
 #define SL_SOCKET_INTERNAL_H
 
+#include <signal.h>
+
 #include "sl/net_namespace.h"
 #include "sl/socket.h"
 #include "sl/timer.h"
@@ -39,6 +41,8 @@ struct socket *sock_from_file(struct file *f);
 bool is_file_epoll(const struct file *f);
 /* The last reference to @f went: drop it from every epoll set (f_ep_links). */
 void eventpoll_release(struct file *f);
+/* An epoll file whose kernel placeholder watches kernel fds (host mode). */
+bool file_epoll_has_kernel(struct file *f);
 /* The stack whose sockets an epoll instance watches (the first one found). */
 struct net *ep_file_net(struct file *f);
 
@@ -51,13 +55,27 @@ void get_file(struct file *f);
 int fd_host_mode(bool on);
 int do_fcntl(int fd, int cmd, long arg);
 int do_vfs_ioctl(int fd, unsigned long request, void *argp);
+int do_dup(int fd);
+int do_dup3(int oldfd, int newfd, int flags);
+/* Epoll files' placeholders (see file.c): a new kernel epoll instance
+ * in host mode (*@host), or the kernel epoll fd @hfd itself. */
+int fd_install_epoll(struct file *f, int flags, bool *host);
+int fd_install_host(struct file *f, int hfd, int flags);
+/* sl_atfork_child's parts: an empty fd table, fresh epoll locks. */
+void fd_atfork_child(void);
+void eventpoll_atfork_child(void);
 
 /* The sys_* bodies of poll.c and eventpoll.c: 0/count or -errno. */
 int do_sys_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+int do_ppoll_host(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo,
+		  const sigset_t *sigmask);
 int do_epoll_create(int flags);
 int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int do_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
 		  int timeout);
+int do_epoll_pwait(int epfd, struct epoll_event *events, int maxevents,
+		   int timeout, const sigset_t *sigmask);
+int do_epoll_adopt(int epfd);
 
 /*
  * src/socket/poll.c: one blocked poll()/epoll_wait() call.
@@ -77,6 +95,7 @@ struct poll_sleeper {
 	struct sl_clock *clocks[POLL_SLEEPER_CLOCKS];
 	int nclocks;
 	bool mixed;                   /* stacks on more than one clock */
+	bool polled;                  /* some noted stack has no thread */
 	int timeout_ms;               /* < 0: forever */
 	u64 real_deadline;            /* CLOCK_MONOTONIC ns, 0 = none */
 	u64 net_deadline;             /* on net's clock, UINT64_MAX = none */
@@ -92,7 +111,19 @@ void poll_sleeper_note(struct poll_sleeper *s, struct net *net);
 struct net *file_net(struct file *f);
 /* Sleep until woken or the deadline. Returns false once timed out. */
 bool poll_sleeper_sleep(struct poll_sleeper *s);
+/*
+ * Sleep in the kernel: until a sockline wakeup (through the thread's
+ * doorbell), one of the @n kernel descriptors of @kfds is ready, a signal
+ * or the deadline (real time). @kfds has room for @n + 1 entries (the
+ * doorbell goes last). Returns how many of the @n have revents, 0 (woken
+ * or out of time: look again), -EINTR, or another -errno.
+ */
+int poll_sleeper_sleep_kernel(struct poll_sleeper *s, struct pollfd *kfds,
+			      nfds_t n);
 bool poll_sleeper_expired(struct poll_sleeper *s);
 void poll_sleeper_destroy(struct poll_sleeper *s);
+/* ppoll/epoll_pwait's temporary signal mask (@mask NULL: none). */
+int poll_set_sigmask(const sigset_t *mask, sigset_t *old);
+void poll_restore_sigmask(const sigset_t *mask, const sigset_t *old);
 
 #endif

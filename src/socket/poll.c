@@ -18,14 +18,26 @@
  * no socket at all, the timeout is real time (CLOCK_MONOTONIC) and the
  * sleeper naps in 1 ms slices, polling the polled stacks it knows between
  * naps.
+ *
+ * Last, ppoll over sockline and kernel descriptors (the preload shim):
+ * do_ppoll_host splits the array by owner; sockline's entries go through
+ * the passes above, and while nothing is ready the call sleeps in the
+ * kernel's ppoll on the kernel entries plus the thread's doorbell, which
+ * the poll wait entries ring through the sleeper's waiter
+ * (poll_sleeper_sleep_kernel). That timeout is real time.
  */
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
+#include "sl/signal.h"
 #include "sl/sock.h"
 #include "sl/socket.h"
 
@@ -51,6 +63,8 @@ void poll_sleeper_init(struct poll_sleeper *s, int timeout_ms)
 	s->net_deadline = UINT64_MAX;
 	if (timeout_ms >= 0)
 		s->real_deadline = mono_now() + (u64)timeout_ms * NSEC_PER_MSEC;
+	/* A signal handler wakes the call (it then returns -EINTR). */
+	signal_wait_begin(&s->waiter);
 }
 
 /* A watched file lives in @net: the first one fixes the clock. */
@@ -62,6 +76,8 @@ void poll_sleeper_note(struct poll_sleeper *s, struct net *net)
 	if (!net)
 		return;
 	clk = net->clock;
+	if (!net->threaded)
+		s->polled = true;
 	if (!s->net)
 		s->net = net;
 	else if (s->net->clock != clk)
@@ -151,9 +167,61 @@ bool poll_sleeper_sleep(struct poll_sleeper *s)
 	return !poll_sleeper_expired(s);
 }
 
+/* The real-time deadline of a sleep in the kernel: the call's, or the
+ * end of a nap when polled stacks need us. 0: none. */
+static u64 poll_sleeper_kernel_until(struct poll_sleeper *s)
+{
+	u64 until = s->timeout_ms >= 0 ? s->real_deadline : 0;
+	u64 nap;
+
+	if (s->polled) {
+		nap = mono_now() + POLL_NAP_NS;
+		if (!until || nap < until)
+			until = nap;
+	}
+	return until;
+}
+
+int poll_sleeper_sleep_kernel(struct poll_sleeper *s, struct pollfd *kfds,
+			      nfds_t n)
+{
+	int db = sl_doorbell_fd(), err;
+	struct timespec ts, *tsp = NULL;
+	u64 until, now;
+	long ret;
+
+	if (db < 0)
+		return db;
+	kfds[n] = (struct pollfd){ .fd = db, .events = POLLIN };
+	/* Polled stacks move only when somebody polls them. */
+	for (int i = 0; s->polled && i < s->nclocks; i++)
+		net_poll_group(s->clocks[i]);
+	until = poll_sleeper_kernel_until(s);
+	if (until) {
+		now = mono_now();
+		now = until > now ? until - now : 0;
+		ts.tv_sec = (time_t)(now / NSEC_PER_SEC);
+		ts.tv_nsec = (long)(now % NSEC_PER_SEC);
+		tsp = &ts;
+	}
+	if (!sl_waiter_kernel_begin(&s->waiter, db))
+		return 0;
+	/* Raw: under the preload shim ppoll() is the shim's (it would come
+	 * back here). The kernel writes the time left into ts. */
+	ret = syscall(SYS_ppoll, kfds, n + 1, tsp, NULL, _NSIG / 8);
+	err = errno;
+	sl_waiter_kernel_end(&s->waiter);
+	if (ret < 0)
+		return -err;
+	if (kfds[n].revents)
+		ret--;
+	return (int)ret;
+}
+
 /* End of the call: cancel the deadline timer (waits for a running one). */
 void poll_sleeper_destroy(struct poll_sleeper *s)
 {
+	signal_wait_end();
 	if (s->armed)
 		del_timer_sync(&s->timer);
 	sl_waiter_destroy(&s->waiter);
@@ -312,30 +380,49 @@ out:
 	return mask;
 }
 
+/*
+ * One pass over the entries @idx[0..n) of @fds (@idx NULL: fds[0..n)):
+ * the count with revents, or the error queueing ran into.
+ */
+static int do_poll_pass(struct pollfd *fds, const nfds_t *idx, nfds_t n,
+			struct poll_wqueues *wait, struct poll_sleeper *s)
+{
+	struct poll_table_struct *pt = &wait->pt;
+	int count = 0;
+
+	for (nfds_t i = 0; i < n; i++) {
+		if (do_pollfd(&fds[idx ? idx[i] : i], pt, s)) {
+			count++;
+			pt->_qproc = NULL;
+		}
+	}
+	/* All entries are queued after the first pass. */
+	pt->_qproc = NULL;
+	if (!count)
+		count = wait->error;
+	return count;
+}
+
 /* Linux's do_poll: pass, then sleep, until something or the deadline. */
 static int do_poll(struct pollfd *fds, nfds_t nfds, struct poll_wqueues *wait,
 		   struct poll_sleeper *s)
 {
-	struct poll_table_struct *pt = &wait->pt;
 	bool timed_out = s->timeout_ms == 0;
-	int count = 0;
+	int count;
 
 	/* Optimise the no-wait case. */
 	if (timed_out)
-		pt->_qproc = NULL;
+		wait->pt._qproc = NULL;
 	for (;;) {
-		for (nfds_t i = 0; i < nfds; i++) {
-			if (do_pollfd(&fds[i], pt, s)) {
-				count++;
-				pt->_qproc = NULL;
-			}
-		}
-		/* All entries are queued after the first pass. */
-		pt->_qproc = NULL;
-		if (!count)
-			count = wait->error;
+		count = do_poll_pass(fds, NULL, nfds, wait, s);
 		if (count || timed_out)
 			break;
+		/* A handler ran: poll is never restarted (-ERESTARTNOHAND
+		 * becomes -EINTR once a handler has run). */
+		if (signal_pending()) {
+			count = -EINTR;
+			break;
+		}
 		if (!poll_sleeper_sleep(s))
 			timed_out = true;
 	}
@@ -350,22 +437,278 @@ static int do_poll(struct pollfd *fds, nfds_t nfds, struct poll_wqueues *wait,
  * fds than RLIMIT_NOFILE) or -EFAULT. Fds that are not sockline's get
  * POLLNVAL (as Linux for a closed fd); negative fds are skipped.
  */
-int do_sys_poll(struct pollfd *fds, nfds_t nfds, int timeout)
+/* Linux's check: more entries than RLIMIT_NOFILE, or no array. */
+static int poll_check_args(const struct pollfd *fds, nfds_t nfds)
 {
-	struct poll_wqueues table;
-	struct poll_sleeper s;
 	struct rlimit rl;
-	int ret;
 
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
 	    nfds > rl.rlim_cur)
 		return -EINVAL;
 	if (nfds && !fds)
 		return -EFAULT;
+	return 0;
+}
+
+int do_sys_poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	struct poll_wqueues table;
+	struct poll_sleeper s;
+	int ret;
+
+	ret = poll_check_args(fds, nfds);
+	if (ret)
+		return ret;
 	poll_sleeper_init(&s, timeout < 0 ? -1 : timeout);
 	poll_initwait(&table, &s);
 	ret = do_poll(fds, nfds, &table, &s);
 	poll_freewait(&table);
 	poll_sleeper_destroy(&s);
+	return ret;
+}
+
+/* --- ppoll over sockline and kernel descriptors (the preload shim) ------- */
+
+/*
+ * The temporary signal mask of ppoll/epoll_pwait (Linux's set_user_sigmask
+ * and restore_saved_sigmask_unless). Set at the start of the call, not in
+ * the wait: a signal it unblocks that is already pending is delivered
+ * right here, its handler marks the call interrupted (signal_pending) and
+ * the wait never starts; one that comes later wakes the waiter. So none
+ * is lost between a check and the sleep, which is what ppoll's atomic
+ * mask is for. @mask NULL: nothing to do.
+ */
+int poll_set_sigmask(const sigset_t *mask, sigset_t *old)
+{
+	if (!mask)
+		return 0;
+	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, mask, old, _NSIG / 8))
+		return -errno;
+	return 0;
+}
+
+void poll_restore_sigmask(const sigset_t *mask, const sigset_t *old)
+{
+	if (mask)
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, _NSIG / 8);
+}
+
+/*
+ * A ppoll call split by owner: sockline entries are polled in place,
+ * kernel entries through a copy (room for the doorbell at the end). A
+ * sockline epoll fd whose placeholder watches kernel fds is both: its
+ * sockline items are sockline's to poll, its kernel items the kernel
+ * instance's, which has the same number.
+ */
+struct ppoll_split {
+	nfds_t *slidx;            /* indexes of sockline (or negative) fds */
+	nfds_t nsl;
+	nfds_t *kidx;             /* indexes of kernel fds */
+	struct pollfd *kfds;      /* their copies, + 1 for the doorbell */
+	nfds_t nk;
+	void *mem;
+};
+
+enum { PP_SOCKLINE = 1, PP_KERNEL = 2 };
+
+/* Who polls @fd: PP_SOCKLINE, PP_KERNEL or both. */
+static int ppoll_owner(int fd)
+{
+	struct file *f;
+	int who;
+
+	if (fd < 0)
+		return PP_SOCKLINE;     /* skipped, revents 0 */
+	f = fget(fd);
+	if (!f)
+		return PP_KERNEL;
+	who = PP_SOCKLINE | (file_epoll_has_kernel(f) ? PP_KERNEL : 0);
+	fput(f);
+	return who;
+}
+
+static int ppoll_split(struct ppoll_split *sp, struct pollfd *fds, nfds_t nfds)
+{
+	nfds_t i;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->mem = malloc(nfds * 2 * sizeof(nfds_t) +
+			 (nfds + 1) * sizeof(struct pollfd));
+	if (!sp->mem)
+		return -ENOMEM;
+	sp->kfds = sp->mem;
+	sp->slidx = (nfds_t *)(sp->kfds + nfds + 1);
+	sp->kidx = sp->slidx + nfds;
+	for (i = 0; i < nfds; i++) {
+		int who = ppoll_owner(fds[i].fd);
+
+		fds[i].revents = 0;
+		if (who & PP_SOCKLINE)
+			sp->slidx[sp->nsl++] = i;
+		if (!(who & PP_KERNEL))
+			continue;
+		sp->kidx[sp->nk] = i;
+		sp->kfds[sp->nk++] = (struct pollfd){ .fd = fds[i].fd,
+						     .events = fds[i].events };
+	}
+	return 0;
+}
+
+/*
+ * The kernel entries' revents into the caller's array (added to what
+ * sockline found for an entry of both), and the count of entries with
+ * revents.
+ */
+static int ppoll_finish(struct ppoll_split *sp, struct pollfd *fds,
+			nfds_t nfds)
+{
+	int count = 0;
+
+	for (nfds_t i = 0; i < sp->nk; i++)
+		fds[sp->kidx[i]].revents |= sp->kfds[i].revents;
+	for (nfds_t i = 0; i < nfds; i++)
+		if (fds[i].revents)
+			count++;
+	return count;
+}
+
+/* Poll the kernel entries without waiting: count with revents or -errno. */
+static int ppoll_kernel_now(struct ppoll_split *sp)
+{
+	struct timespec zero = { 0, 0 };
+	long ret = syscall(SYS_ppoll, sp->kfds, sp->nk, &zero, NULL, _NSIG / 8);
+
+	return ret < 0 ? -errno : (int)ret;
+}
+
+/*
+ * do_poll for both worlds: pass over the sockline entries (queueing on
+ * their wait queues the first time), and while nothing is ready sleep in
+ * the kernel on the kernel entries and the doorbell that those wait
+ * entries ring. Whatever ends the sleep, everything is looked at again
+ * without waiting, so each entry's revents is current.
+ */
+static int do_poll_mixed(struct pollfd *fds, nfds_t nfds,
+			 struct ppoll_split *sp, struct poll_wqueues *wait,
+			 struct poll_sleeper *s)
+{
+	bool timed_out = s->timeout_ms == 0;
+	int count, k;
+
+	if (timed_out)
+		wait->pt._qproc = NULL;
+	for (;;) {
+		count = do_poll_pass(fds, sp->slidx, sp->nsl, wait, s);
+		if (count < 0)
+			return count;
+		if (count || timed_out)
+			break;
+		if (signal_pending())
+			return -EINTR;
+		k = poll_sleeper_sleep_kernel(s, sp->kfds, sp->nk);
+		if (k < 0)
+			return k;
+		if (k > 0) {
+			count = do_poll_pass(fds, sp->slidx, sp->nsl, wait, s);
+			return count < 0 ? count : ppoll_finish(sp, fds, nfds);
+		}
+		if (poll_sleeper_expired(s))
+			timed_out = true;
+	}
+	k = ppoll_kernel_now(sp);
+	return k < 0 ? k : ppoll_finish(sp, fds, nfds);
+}
+
+/* ppoll's timespec as poll's milliseconds, rounded up (-1: forever). */
+static int ppoll_timeout_ms(const struct timespec *tmo, int *ms)
+{
+	u64 v;
+
+	*ms = -1;
+	if (!tmo)
+		return 0;
+	if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 ||
+	    (u64)tmo->tv_nsec >= NSEC_PER_SEC)
+		return -EINVAL;
+	v = (u64)tmo->tv_nsec / NSEC_PER_MSEC +
+	    ((u64)tmo->tv_nsec % NSEC_PER_MSEC ? 1 : 0);
+	if ((u64)tmo->tv_sec >= INT_MAX / 1000 ||
+	    (u64)tmo->tv_sec * 1000 + v > INT_MAX)
+		*ms = INT_MAX;
+	else
+		*ms = (int)((u64)tmo->tv_sec * 1000 + v);
+	return 0;
+}
+
+/* The pieces with the call's signal mask in place. */
+static int __do_ppoll_host(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	struct poll_wqueues table;
+	struct ppoll_split sp;
+	struct poll_sleeper s;
+	int ret;
+
+	ret = ppoll_split(&sp, fds, nfds);
+	if (ret)
+		return ret;
+	if (!sp.nk) {
+		/* Sockline's alone: the usual sleep, busy polling included. */
+		ret = do_sys_poll(fds, nfds, timeout);
+	} else {
+		poll_sleeper_init(&s, timeout);
+		poll_initwait(&table, &s);
+		ret = do_poll_mixed(fds, nfds, &sp, &table, &s);
+		poll_freewait(&table);
+		poll_sleeper_destroy(&s);
+	}
+	free(sp.mem);
+	return ret;
+}
+
+/* Does any entry name a sockline fd? */
+static bool ppoll_has_sockline(const struct pollfd *fds, nfds_t nfds)
+{
+	for (nfds_t i = 0; i < nfds; i++)
+		if (fds[i].fd >= 0 && (ppoll_owner(fds[i].fd) & PP_SOCKLINE))
+			return true;
+	return false;
+}
+
+/**
+ * do_ppoll_host - ppoll(2) over sockline and kernel descriptors
+ * @tmo: NULL forever; real time when kernel descriptors are involved
+ * @sigmask: the mask during the call, or NULL
+ *
+ * Without sockline fds this is the kernel's ppoll (raw: the shim's
+ * ppoll would come back here). A number that is a sockline fd is
+ * sockline's: in host mode no kernel descriptor can have it. Returns the
+ * count of entries with revents, 0 on timeout, -EINTR (a handler ran),
+ * -EINVAL, -EFAULT, -ENOMEM.
+ */
+int do_ppoll_host(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo,
+		  const sigset_t *sigmask)
+{
+	struct timespec ts;
+	sigset_t old;
+	int timeout, ret;
+	long kret;
+
+	ret = poll_check_args(fds, nfds);
+	if (!ret)
+		ret = ppoll_timeout_ms(tmo, &timeout);
+	if (ret)
+		return ret;
+	if (!ppoll_has_sockline(fds, nfds)) {
+		if (tmo)
+			ts = *tmo;      /* the kernel writes the time left */
+		kret = syscall(SYS_ppoll, fds, nfds, tmo ? &ts : NULL, sigmask,
+			       _NSIG / 8);
+		return kret < 0 ? -errno : (int)kret;
+	}
+	ret = poll_set_sigmask(sigmask, &old);
+	if (ret)
+		return ret;
+	ret = __do_ppoll_host(fds, nfds, timeout);
+	poll_restore_sigmask(sigmask, &old);
 	return ret;
 }

@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "sl/inet_sock.h"
 #include "sl/pernet.h"
+#include "sl/signal.h"
 #include "sl/socket.h"
 #include "sockline/socket.h"
 
@@ -32,6 +33,23 @@ static inline long sl_ret(long err)
 	}
 	return err;
 }
+
+/*
+ * A call that may block (connect, accept, send, recv, poll, epoll_wait):
+ * a signal handler that runs in this thread meanwhile cuts its wait short
+ * (sl/signal.h). -ERESTARTSYS, Linux's "restart the system call" for a
+ * socket without a timeout and a handler with SA_RESTART, issues it
+ * again, as the kernel does on the way back to user space.
+ */
+#define SL_SIGNAL_CALL(expr)                                   \
+	({                                                     \
+		long __ret;                                    \
+		do {                                           \
+			signal_call_begin();                   \
+			__ret = signal_call_end(expr);         \
+		} while (__ret == -ERESTARTSYS);               \
+		__ret;                                         \
+	})
 
 /* --- addresses (Linux's move_addr_to_kernel / move_addr_to_user) --------- */
 
@@ -198,7 +216,7 @@ static int __sys_connect(int fd, const struct sockaddr *uservaddr, int addrlen)
 
 SL_EXPORT int sl_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	return (int)sl_ret(__sys_connect(fd, addr, (int)len));
+	return (int)sl_ret(SL_SIGNAL_CALL(__sys_connect(fd, addr, (int)len)));
 }
 
 static int __sys_listen(int fd, int backlog)
@@ -235,9 +253,10 @@ static int do_accept(struct socket *sock, struct sockaddr *upeer,
 		return -ENFILE;
 	newsock->type = sock->type;
 	newsock->ops = sock->ops;
+	/* Whether to wait is the listener's business (its O_NONBLOCK):
+	 * accept4's SOCK_NONBLOCK is for the new fd only, as on Linux. */
 	err = sock->ops->accept(sock, newsock,
-				(int)READ_ONCE(sock->file->f_flags) | flags,
-				false);
+				(int)READ_ONCE(sock->file->f_flags), false);
 	if (err < 0)
 		goto out_release;
 	if (upeer) {
@@ -278,13 +297,13 @@ static int __sys_accept4(int fd, struct sockaddr *upeer, socklen_t *upeer_len,
 
 SL_EXPORT int sl_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	return (int)sl_ret(__sys_accept4(fd, addr, len, 0));
+	return (int)sl_ret(SL_SIGNAL_CALL(__sys_accept4(fd, addr, len, 0)));
 }
 
 SL_EXPORT int sl_accept4(int fd, struct sockaddr *addr, socklen_t *len,
 			 int flags)
 {
-	return (int)sl_ret(__sys_accept4(fd, addr, len, flags));
+	return (int)sl_ret(SL_SIGNAL_CALL(__sys_accept4(fd, addr, len, flags)));
 }
 
 /* getsockname (peer 0) / getpeername (peer 1). */
@@ -355,14 +374,16 @@ out_put:
 
 SL_EXPORT ssize_t sl_send(int fd, const void *buf, size_t len, int flags)
 {
-	return sl_ret(__sys_sendto(fd, buf, len, (unsigned int)flags, NULL, 0));
+	return sl_ret(SL_SIGNAL_CALL(__sys_sendto(fd, buf, len,
+						 (unsigned int)flags, NULL, 0)));
 }
 
 SL_EXPORT ssize_t sl_sendto(int fd, const void *buf, size_t len, int flags,
 			    const struct sockaddr *addr, socklen_t alen)
 {
-	return sl_ret(__sys_sendto(fd, buf, len, (unsigned int)flags, addr,
-				   (int)alen));
+	return sl_ret(SL_SIGNAL_CALL(__sys_sendto(fd, buf, len,
+						 (unsigned int)flags, addr,
+						 (int)alen)));
 }
 
 /* Linux's ____sys_sendmsg on a user msghdr. */
@@ -416,7 +437,7 @@ out_put:
 
 SL_EXPORT ssize_t sl_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	return sl_ret(__sys_sendmsg(fd, msg, (unsigned int)flags));
+	return sl_ret(SL_SIGNAL_CALL(__sys_sendmsg(fd, msg, (unsigned int)flags)));
 }
 
 /* --- receive --------------------------------------------------------------- */
@@ -457,15 +478,17 @@ out_put:
 
 SL_EXPORT ssize_t sl_recv(int fd, void *buf, size_t len, int flags)
 {
-	return sl_ret(__sys_recvfrom(fd, buf, len, (unsigned int)flags, NULL,
-				     NULL));
+	return sl_ret(SL_SIGNAL_CALL(__sys_recvfrom(fd, buf, len,
+						   (unsigned int)flags, NULL,
+						   NULL)));
 }
 
 SL_EXPORT ssize_t sl_recvfrom(int fd, void *buf, size_t len, int flags,
 			      struct sockaddr *addr, socklen_t *alen)
 {
-	return sl_ret(__sys_recvfrom(fd, buf, len, (unsigned int)flags, addr,
-				     alen));
+	return sl_ret(SL_SIGNAL_CALL(__sys_recvfrom(fd, buf, len,
+						   (unsigned int)flags, addr,
+						   alen)));
 }
 
 /* Linux's ____sys_recvmsg: name, control length and flags go back. */
@@ -516,7 +539,7 @@ out_put:
 
 SL_EXPORT ssize_t sl_recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	return sl_ret(__sys_recvmsg(fd, msg, (unsigned int)flags));
+	return sl_ret(SL_SIGNAL_CALL(__sys_recvmsg(fd, msg, (unsigned int)flags)));
 }
 
 /* --- read, write, readv, writev: the file's read_iter/write_iter --------- */
@@ -551,7 +574,7 @@ SL_EXPORT ssize_t sl_read(int fd, void *buf, size_t len)
 
 	if (len > SL_MAX_RW_COUNT)
 		iov.iov_len = SL_MAX_RW_COUNT;
-	return sl_ret(do_iter_rw(fd, &iov, 1, false));
+	return sl_ret(SL_SIGNAL_CALL(do_iter_rw(fd, &iov, 1, false)));
 }
 
 SL_EXPORT ssize_t sl_write(int fd, const void *buf, size_t len)
@@ -560,19 +583,22 @@ SL_EXPORT ssize_t sl_write(int fd, const void *buf, size_t len)
 
 	if (len > SL_MAX_RW_COUNT)
 		iov.iov_len = SL_MAX_RW_COUNT;
-	return sl_ret(do_iter_rw(fd, &iov, 1, true));
+	return sl_ret(SL_SIGNAL_CALL(do_iter_rw(fd, &iov, 1, true)));
 }
 
 SL_EXPORT ssize_t sl_readv(int fd, const struct iovec *iov, int iovcnt)
 {
 	/* A negative count is a huge unsigned one: -EINVAL. */
-	return sl_ret(do_iter_rw(fd, iov, (size_t)(unsigned int)iovcnt,
-				 false));
+	return sl_ret(SL_SIGNAL_CALL(do_iter_rw(fd, iov,
+					   (size_t)(unsigned int)iovcnt,
+					   false)));
 }
 
 SL_EXPORT ssize_t sl_writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	return sl_ret(do_iter_rw(fd, iov, (size_t)(unsigned int)iovcnt, true));
+	return sl_ret(SL_SIGNAL_CALL(do_iter_rw(fd, iov,
+					   (size_t)(unsigned int)iovcnt,
+					   true)));
 }
 
 /* --- shutdown, close, options -------------------------------------------- */
@@ -698,7 +724,7 @@ SL_EXPORT int sl_ioctl(int fd, unsigned long request, ...)
 
 SL_EXPORT int sl_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
-	return (int)sl_ret(do_sys_poll(fds, nfds, timeout));
+	return (int)sl_ret(SL_SIGNAL_CALL(do_sys_poll(fds, nfds, timeout)));
 }
 
 SL_EXPORT int sl_epoll_create1(int flags)
@@ -714,5 +740,55 @@ SL_EXPORT int sl_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 SL_EXPORT int sl_epoll_wait(int epfd, struct epoll_event *events,
 			    int maxevents, int timeout)
 {
-	return (int)sl_ret(do_epoll_wait(epfd, events, maxevents, timeout));
+	return (int)sl_ret(SL_SIGNAL_CALL(do_epoll_pwait(epfd, events,
+							 maxevents, timeout,
+							 NULL)));
+}
+
+SL_EXPORT int sl_epoll_pwait(int epfd, struct epoll_event *events,
+			     int maxevents, int timeout,
+			     const sigset_t *sigmask)
+{
+	return (int)sl_ret(SL_SIGNAL_CALL(do_epoll_pwait(epfd, events,
+							 maxevents, timeout,
+							 sigmask)));
+}
+
+SL_EXPORT int sl_epoll_adopt(int epfd)
+{
+	return (int)sl_ret(do_epoll_adopt(epfd));
+}
+
+SL_EXPORT int sl_ppoll_host(struct pollfd *fds, nfds_t nfds,
+			    const struct timespec *tmo,
+			    const sigset_t *sigmask)
+{
+	return (int)sl_ret(SL_SIGNAL_CALL(do_ppoll_host(fds, nfds, tmo,
+							sigmask)));
+}
+
+SL_EXPORT int sl_dup(int fd)
+{
+	return (int)sl_ret(do_dup(fd));
+}
+
+SL_EXPORT int sl_dup3(int oldfd, int newfd, int flags)
+{
+	return (int)sl_ret(do_dup3(oldfd, newfd, flags));
+}
+
+/*
+ * fork child (see <sockline/socket.h>): every layer forgets its state
+ * without taking a lock (another thread may have held it when fork
+ * copied the process): the fd table and its placeholders, the epoll
+ * locks, the stacks and their host links, the doorbells, this thread's
+ * signal state.
+ */
+SL_EXPORT void sl_atfork_child(void)
+{
+	fd_atfork_child();
+	eventpoll_atfork_child();
+	net_atfork_child();
+	sl_doorbell_atfork_child();
+	signal_atfork_child();
 }

@@ -50,7 +50,8 @@ struct conn {
 static int tcp_listener(sl_net_t *net, const char *ip, uint16_t port)
 {
 	struct sockaddr_in sin = sl_sin(ip, port);
-	int one = 1, fd = sl_socket_net(net, AF_INET, SOCK_STREAM, 0);
+	int one = 1,
+	    fd = sl_socket_net(net, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
 	assert_true(fd >= 0);
 	assert_int_equal(sl_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);

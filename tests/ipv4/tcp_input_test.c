@@ -275,8 +275,12 @@ static void test_clean_transfer_and_close(void **state)
 	int cfd, sfd, lfd;
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
+	/* 50 us each way: on a virtual clock without delay every sample would
+	 * be taken at time 0, which is no sample at all. */
+	struct sl_wire_config w = { .seed = 42, .a_to_b.delay_ns = 50000,
+				    .b_to_a.delay_ns = 50000 };
 
-	sl_pair_setup(&p, NULL);
+	sl_pair_setup(&p, &w);
 	tcp_connect_pair(&p, &cfd, &sfd, &lfd);
 	transfer(&p, cfd, sfd, 2 * 1024 * 1024);
 	sl_net_enter(p.a);

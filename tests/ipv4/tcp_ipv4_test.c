@@ -109,6 +109,32 @@ static void test_ephemeral_bind_and_listen_ports(void **state)
 	sl_pair_teardown(&p);
 }
 
+/* accept4's SOCK_NONBLOCK is for the new fd: a blocking listener still
+ * waits for the connection (Linux's do_accept; nc -l depends on it). */
+static void test_accept4_nonblock_flag_is_for_new_fd(void **state)
+{
+	struct sl_pair p;
+	int l, c, s;
+
+	(void)state;
+	sl_pair_setup(&p, NULL);
+	l = tcp_listener(p.b, "0.0.0.0", 80, 0, 5);
+	c = tcp_socket(p.a);
+	assert_int_equal(sl_fcntl(c, F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(try_connect(c, "10.0.0.2", 80), -EINPROGRESS);
+	/* The SYN has not even arrived: the call waits (driving the stacks). */
+	s = sl_accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	assert_true(s >= 0);
+	assert_true(sl_fcntl(s, F_GETFL) & O_NONBLOCK);
+	assert_int_equal(sl_fcntl(s, F_GETFD), FD_CLOEXEC);
+	assert_false(sl_fcntl(l, F_GETFL) & O_NONBLOCK);
+	sl_close(s);
+	sl_close(c);
+	sl_close(l);
+	sl_pair_run(&p, 130 * 1000000000ULL);
+	sl_pair_teardown(&p);
+}
+
 /* The errors of connect(2) and accept(2) that need no peer. */
 static void test_connect_and_accept_errors(void **state)
 {
@@ -130,6 +156,7 @@ static void test_connect_and_accept_errors(void **state)
 	assert_int_equal(sl_accept(fd, NULL, NULL), -1);
 	assert_int_equal(errno, EINVAL);
 	l = tcp_listener(p.a, "0.0.0.0", 81, 0, 5);
+	assert_int_equal(sl_fcntl(l, F_SETFL, O_NONBLOCK), 0);
 	assert_int_equal(sl_accept4(l, NULL, NULL, SOCK_NONBLOCK), -1);
 	assert_int_equal(errno, EAGAIN);
 	/* a listener cannot connect */
@@ -190,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_listen_rechecks_port),
 		cmocka_unit_test(test_ephemeral_bind_and_listen_ports),
 		cmocka_unit_test(test_connect_and_accept_errors),
+		cmocka_unit_test(test_accept4_nonblock_flag_is_for_new_fd),
 		cmocka_unit_test(test_isn_keyed_per_tuple_and_clocked),
 		cmocka_unit_test(test_siphash_reference_vectors),
 	};

@@ -33,10 +33,14 @@ struct wait_queue_head {
 	struct list_head head;
 };
 
-/* A thread that sleeps: woken flag + condition variable. */
-/* A sleeping thread: one futex word (SL_WAITER_IDLE/WOKEN/SLEEPING). */
+/*
+ * A sleeping thread: one futex word (IDLE, WOKEN, SLEEPING on the futex,
+ * or KERNEL: sleeping in ppoll/epoll_wait on kernel descriptors, where a
+ * wakeup rings @doorbell, the thread's eventfd).
+ */
 struct sl_waiter {
 	u32 state;
+	int doorbell;            /* eventfd while KERNEL, else -1 */
 };
 
 void init_waitqueue_head(struct wait_queue_head *wq);
@@ -89,5 +93,30 @@ bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns,
 u64 sl_busy_poll_ns(void);
 /* Take (and clear) a wakeup that arrived, without sleeping. */
 bool sl_waiter_take(struct sl_waiter *w);
+
+/*
+ * Sleeping in the kernel. A thread that must also wait for kernel
+ * descriptors (the preload shim's ppoll and epoll_wait over both worlds)
+ * sleeps in ppoll on them and on its doorbell, an eventfd of its own that
+ * sl_waiter_wake writes while the thread is there:
+ *
+ *	db = sl_doorbell_fd();
+ *	if (sl_waiter_kernel_begin(w, db)) {
+ *		ppoll(kernel fds + { db, POLLIN }, ...);
+ *		sl_waiter_kernel_end(w);
+ *	}
+ *
+ * sl_doorbell_fd: the calling thread's eventfd (created on first use,
+ * closed when the thread exits), or -errno. sl_waiter_kernel_begin:
+ * false when a wakeup is already pending (taken: do not sleep).
+ * sl_waiter_kernel_end: true when woken; the doorbell is left unrung
+ * (a waker that saw the thread sleeping has finished writing it).
+ * sl_waiter_wake stays async-signal-safe: a signal handler may wake.
+ */
+int sl_doorbell_fd(void);
+bool sl_waiter_kernel_begin(struct sl_waiter *w, int doorbell);
+bool sl_waiter_kernel_end(struct sl_waiter *w);
+/* fork child: forget (and close) every thread's doorbell. */
+void sl_doorbell_atfork_child(void);
 
 #endif
