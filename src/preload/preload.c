@@ -153,9 +153,22 @@ int preload_new_fd(int fd, unsigned int flags)
 
 /* --- tracing ----------------------------------------------------------------- */
 
-static void trace_emit(char *line, size_t n)
+/* "sockline: " and the formatted text in @line; returns its length,
+ * which may exceed @cap - 1 when the text was cut. */
+static size_t trace_format(char *line, size_t cap, const char *fmt,
+			   va_list ap)
 {
-	/* One write(2) per line, so that threads' lines do not mix. */
+	size_t n = (size_t)snprintf(line, cap, "sockline: ");
+
+	return n + (size_t)vsnprintf(line + n, cap - n, fmt, ap);
+}
+
+/* One write(2) per line, so that threads' lines do not mix. */
+static void trace_emit(char *line, size_t n, size_t cap)
+{
+	if (n >= cap - 1)
+		n = cap - 2;
+	line[n++] = '\n';
 	REAL(write)(STDERR_FILENO, line, n);
 }
 
@@ -166,25 +179,20 @@ void preload_trace(long ret, const char *fmt, ...)
 	size_t n;
 	va_list ap;
 
-	n = (size_t)snprintf(line, sizeof(line), "sockline: ");
 	va_start(ap, fmt);
-	n += (size_t)vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	n = trace_format(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (n < sizeof(line)) {
 		if (ret < 0)
 			n += (size_t)snprintf(line + n, sizeof(line) - n,
-					      " = -1 %s (%s)\n",
+					      " = -1 %s (%s)",
 					      strerrorname_np(saved),
 					      strerror(saved));
 		else
 			n += (size_t)snprintf(line + n, sizeof(line) - n,
-					      " = %ld\n", ret);
+					      " = %ld", ret);
 	}
-	if (n >= sizeof(line)) {
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
-	}
-	trace_emit(line, n);
+	trace_emit(line, n, sizeof(line));
 	errno = saved;
 }
 
@@ -195,14 +203,10 @@ void preload_note(const char *fmt, ...)
 	size_t n;
 	va_list ap;
 
-	n = (size_t)snprintf(line, sizeof(line), "sockline: ");
 	va_start(ap, fmt);
-	n += (size_t)vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	n = trace_format(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (n >= sizeof(line) - 1)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	trace_emit(line, n);
+	trace_emit(line, n, sizeof(line));
 	errno = saved;
 }
 

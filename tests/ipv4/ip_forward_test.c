@@ -36,19 +36,18 @@ static void settle(struct ctx *c)
 		;
 }
 
-static int setup(void **state)
+/* a, m and b joined by wires @w0 (a-m) and @w1 (m-b), addressed, routed. */
+static int setup_wires(void **state, const struct sl_wire_config *w0,
+		       const struct sl_wire_config *w1)
 {
 	static struct ctx c;
-	struct sl_wire_config w0 = { .name_a = "wire0", .name_b = "wire0", .seed = 1 };
-	struct sl_wire_config w1 = { .name_a = "wire1", .name_b = "wire0", .seed = 2,
-				     .mtu = 1000 };
 
 	c.clk = sl_clock_new(true);
 	c.a = mknet(c.clk, "a", 1);
 	c.m = mknet(c.clk, "m", 2);
 	c.b = mknet(c.clk, "b", 3);
-	assert_int_equal(sl_wire_create(c.m, c.a, &w0, NULL, NULL), 0);
-	assert_int_equal(sl_wire_create(c.m, c.b, &w1, NULL, NULL), 0);
+	assert_int_equal(sl_wire_create(c.m, c.a, w0, NULL, NULL), 0);
+	assert_int_equal(sl_wire_create(c.m, c.b, w1, NULL, NULL), 0);
 	assert_int_equal(sl_addr_add(c.a, "wire0", "10.0.0.1/24"), 0);
 	assert_int_equal(sl_addr_add(c.m, "wire0", "10.0.0.254/24"), 0);
 	assert_int_equal(sl_addr_add(c.m, "wire1", "10.1.0.254/24"), 0);
@@ -57,22 +56,37 @@ static int setup(void **state)
 	assert_int_equal(sl_route_add(c.b, "default", "10.1.0.254", NULL), 0);
 	assert_int_equal(sl_sysctl_set(c.m, "net.ipv4.ip_forward", "1"), 0);
 	settle(&c);
-	rec_register();
 	*state = &c;
 	return 0;
 }
 
-static int teardown(void **state)
+static int setup(void **state)
+{
+	struct sl_wire_config w0 = { .name_a = "wire0", .name_b = "wire0", .seed = 1 };
+	struct sl_wire_config w1 = { .name_a = "wire1", .name_b = "wire0", .seed = 2,
+				     .mtu = 1000 };
+
+	setup_wires(state, &w0, &w1);
+	rec_register();
+	return 0;
+}
+
+static int teardown_wires(void **state)
 {
 	struct ctx *c = *state;
 
-	rec_unregister();
 	sl_net_destroy(c->a);
 	sl_net_destroy(c->m);
 	sl_net_destroy(c->b);
 	sl_clock_free(c->clk);
 	sl_assert_no_leaks();
 	return 0;
+}
+
+static int teardown(void **state)
+{
+	rec_unregister();
+	return teardown_wires(state);
 }
 
 static void test_forwarded_with_ttl_decremented(void **state)
@@ -174,40 +188,12 @@ static void test_no_route_on_router(void **state)
 
 static int setup_gso(void **state)
 {
-	static struct ctx c;
 	struct sl_wire_config w0 = { .name_a = "wire0", .name_b = "wire0",
 				     .seed = 1, .gso = true };
 	struct sl_wire_config w1 = { .name_a = "wire1", .name_b = "wire0",
 				     .seed = 2 };
 
-	c.clk = sl_clock_new(true);
-	c.a = mknet(c.clk, "a", 1);
-	c.m = mknet(c.clk, "m", 2);
-	c.b = mknet(c.clk, "b", 3);
-	assert_int_equal(sl_wire_create(c.m, c.a, &w0, NULL, NULL), 0);
-	assert_int_equal(sl_wire_create(c.m, c.b, &w1, NULL, NULL), 0);
-	assert_int_equal(sl_addr_add(c.a, "wire0", "10.0.0.1/24"), 0);
-	assert_int_equal(sl_addr_add(c.m, "wire0", "10.0.0.254/24"), 0);
-	assert_int_equal(sl_addr_add(c.m, "wire1", "10.1.0.254/24"), 0);
-	assert_int_equal(sl_addr_add(c.b, "wire0", "10.1.0.2/24"), 0);
-	assert_int_equal(sl_route_add(c.a, "default", "10.0.0.254", NULL), 0);
-	assert_int_equal(sl_route_add(c.b, "default", "10.1.0.254", NULL), 0);
-	assert_int_equal(sl_sysctl_set(c.m, "net.ipv4.ip_forward", "1"), 0);
-	settle(&c);
-	*state = &c;
-	return 0;
-}
-
-static int teardown_gso(void **state)
-{
-	struct ctx *c = *state;
-
-	sl_net_destroy(c->a);
-	sl_net_destroy(c->m);
-	sl_net_destroy(c->b);
-	sl_clock_free(c->clk);
-	sl_assert_no_leaks();
-	return 0;
+	return setup_wires(state, &w0, &w1);
 }
 
 static void test_gso_segmented_for_plain_link(void **state)
@@ -274,7 +260,7 @@ int main(void)
 		T(test_forwarding_off),
 		T(test_no_route_on_router),
 		cmocka_unit_test_setup_teardown(test_gso_segmented_for_plain_link,
-						setup_gso, teardown_gso),
+						setup_gso, teardown_wires),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
