@@ -14,6 +14,7 @@
 set -u
 
 B=${1:?usage: cli_test.sh BUILD_DIR}
+HERE=$(cd "$(dirname "$0")" && pwd)
 SL=$(cd "$B" && pwd)/sockline
 NS=sl-cli-$$
 TMP=$(mktemp -d /tmp/sl-cli.XXXXXX)
@@ -139,40 +140,8 @@ out=$(printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /sub/ HTTP/1.1\r\nHost: x\r\n
 check "HTTP pipelining: 2 answers" test "$out" = 2
 
 # 1,000 concurrent kernel connections to the echo server.
-cat >"$TMP/many.py" <<'EOF'
-import selectors, socket, sys, time
-N, addr = 1000, (sys.argv[1], 7)
-socks = []
-for i in range(N):
-    s = socket.socket()
-    s.setblocking(False)
-    s.connect_ex(addr)
-    socks.append(s)
-sel = selectors.DefaultSelector()
-for i, s in enumerate(socks):
-    sel.register(s, selectors.EVENT_WRITE, i)
-want = {i: b"conn %d\n" % i for i in range(N)}
-got = {i: b"" for i in range(N)}
-done, end = 0, time.time() + 40
-while done < N and time.time() < end:
-    for key, ev in sel.select(1):
-        i, s = key.data, key.fileobj
-        if ev & selectors.EVENT_WRITE:
-            s.send(want[i])
-            sel.modify(s, selectors.EVENT_READ, i)
-        else:
-            data = s.recv(100)
-            got[i] += data
-            if got[i] == want[i] or not data:
-                sel.unregister(s)
-                done += 1
-good = sum(got[i] == want[i] for i in range(N))
-print(good)
-for s in socks:
-    s.close()
-EOF
 ulimit -n 4096
-good=$(nsx python3 "$TMP/many.py" $SA)
+good=$(nsx python3 "$HERE/many_echo.py" $SA 1000 40)
 check "1000 concurrent kernel connections echoed ($good)" test "$good" = 1000
 
 # sockline ss: a connection kept open, seen from the stack.

@@ -12,7 +12,8 @@
 # Every transfer is checked with SHA-256. Usage: interop_basic_test.sh
 # BUILD_DIR (ctest passes it; needs root).
 set -u
-. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 lib_init interop-basic "${1:-}" ping socat curl python3 tshark
 
 lib_netns NS
@@ -80,39 +81,8 @@ check "kernel socat: 64 MiB to sockline's TCP discard (status $rc, $(mbps $BIG $
 	test $rc = 0
 
 # 1,000 concurrent kernel connections to the echo server, all answered.
-cat >"$TMP/many.py" <<'EOF'
-import selectors, socket, sys, time
-N, addr = 1000, (sys.argv[1], 7)
-socks = []
-for i in range(N):
-    s = socket.socket()
-    s.setblocking(False)
-    s.connect_ex(addr)
-    socks.append(s)
-sel = selectors.DefaultSelector()
-for i, s in enumerate(socks):
-    sel.register(s, selectors.EVENT_WRITE, i)
-want = {i: b"connection %d\n" % i for i in range(N)}
-got = {i: b"" for i in range(N)}
-done, end = 0, time.time() + 60
-while done < N and time.time() < end:
-    for key, ev in sel.select(1):
-        i, s = key.data, key.fileobj
-        if ev & selectors.EVENT_WRITE:
-            s.send(want[i])
-            sel.modify(s, selectors.EVENT_READ, i)
-        else:
-            data = s.recv(100)
-            got[i] += data
-            if got[i] == want[i] or not data:
-                sel.unregister(s)
-                done += 1
-print(sum(got[i] == want[i] for i in range(N)))
-for s in socks:
-    s.close()
-EOF
 ulimit -n 4096
-good=$(nsx "$NS" timeout 90 python3 "$TMP/many.py" $SA)
+good=$(nsx "$NS" timeout 90 python3 "$HERE/many_echo.py" $SA 1000 60)
 check "1000 concurrent kernel connections, all echoed (${good:-0})" test "${good:-0}" = 1000
 
 stop_serve "$SERVE"
