@@ -100,14 +100,21 @@ static __thread int n_deferred_rx;
 __thread struct net_clock_cache net_clock_cache
 	__attribute__((tls_model("initial-exec")));
 
-static int __net_poll(struct net *net)
+/*
+ * One softirq round (softirq_lock held). @busy: run by an application
+ * thread busy-polling in a socket call, which reads the host links itself
+ * (hostlink_busy_poll, Linux's napi_busy_loop).
+ */
+static int __net_poll(struct net *net, bool busy)
 {
 	struct net_clock_cache old = net_clock_stamp(net);
 	int work;
 
 	softirq_depth++;
+	if (busy)
+		hostlink_busy_poll(net);
 	/* Polled: nobody sleeps on host descriptors, so look at them now. */
-	if (!net->threaded && READ_ONCE(net->hostlinks))
+	else if (!net->threaded && READ_ONCE(net->hostlinks))
 		hostlink_poll(net);
 	work = net_rx_action(net, net->core.sysctl_netdev_budget);
 	work += run_timers(net->timers, net_now(net));
@@ -122,7 +129,7 @@ int net_poll(struct net *net)
 
 	if (!spin_trylock(&net->softirq_lock))
 		return 0;
-	work = __net_poll(net);
+	work = __net_poll(net, false);
 	spin_unlock(&net->softirq_lock);
 	return work;
 }
@@ -133,7 +140,7 @@ int net_poll_wait(struct net *net)
 	int work;
 
 	spin_lock(&net->softirq_lock);
-	work = __net_poll(net);
+	work = __net_poll(net, false);
 	spin_unlock(&net->softirq_lock);
 	return work;
 }
@@ -204,7 +211,7 @@ void net_flush_deferred_rx(void)
 			net_thread_wake(net);
 			continue;
 		}
-		for (rounds = 0; rounds < 8 && __net_poll(net) > 0; rounds++)
+		for (rounds = 0; rounds < 8 && __net_poll(net, false) > 0; rounds++)
 			;
 		spin_unlock(&net->softirq_lock);
 		if (rounds == 8)
@@ -388,16 +395,10 @@ static bool net_wait_polled(struct net *net, struct sl_waiter *w, u64 deadline)
 static void net_busy_poll(void *arg)
 {
 	struct net *net = arg;
-	struct net_clock_cache old;
 
 	if (!spin_trylock(&net->softirq_lock))
 		return;
-	old = net_clock_stamp(net);
-	softirq_depth++;
-	hostlink_busy_poll(net);
-	net_rx_action(net, net->core.sysctl_netdev_budget);
-	softirq_depth--;
-	net_clock_restore(old);
+	__net_poll(net, true);
 	spin_unlock(&net->softirq_lock);
 }
 
