@@ -55,13 +55,13 @@ static struct sk_buff *tcp_gso_piece(struct sk_buff *skb, unsigned int hdrlen,
 	return n;
 }
 
-/* Headers of piece @n (payload @len): lengths, IDs, flags, checksums. */
+/* Headers of piece @n: lengths, IDs, flags, checksums. */
 static void tcp_gso_fix(struct sk_buff *n, unsigned int i, bool last,
 			u32 seq, u32 features)
 {
 	struct iphdr *iph = ip_hdr(n);
 	struct sl_tcphdr *th = tcp_hdr(n);
-	unsigned int tcplen = n->len - iph->ihl * 4u;
+	unsigned int ihl = iph->ihl * 4u, thl = th->doff * 4u;
 
 	iph->tot_len = htons((u16)n->len);
 	iph->id = htons((u16)(ntohs(iph->id) + i));
@@ -73,18 +73,12 @@ static void tcp_gso_fix(struct sk_buff *n, unsigned int i, bool last,
 	if (!last)
 		th->fin = th->psh = 0;
 	th->check = 0;
-	if (features & NETIF_F_HW_CSUM) {
-		n->ip_summed = CHECKSUM_PARTIAL;
-		n->csum_start = (u16)(skb_transport_header(n) - n->head);
-		n->csum_offset = offsetof(struct sl_tcphdr, check);
-		th->check = ~csum_tcpudp_magic(iph->saddr, iph->daddr, tcplen,
-					       IPPROTO_TCP, 0);
-	} else {
-		n->ip_summed = CHECKSUM_NONE;
-		th->check = csum_tcpudp_magic(iph->saddr, iph->daddr, tcplen,
-					      IPPROTO_TCP,
-					      csum_partial(th, tcplen, 0));
-	}
+	/* The transmit path's checksum, on the piece's TCP segment. */
+	n->ip_summed = CHECKSUM_UNNECESSARY;  /* payload sum not kept */
+	skb_pull(n, ihl);
+	tcp_v4_send_check(n, iph->saddr, iph->daddr, thl,
+			  features & NETIF_F_HW_CSUM);
+	skb_push(n, ihl);
 }
 
 /**

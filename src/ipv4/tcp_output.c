@@ -639,8 +639,8 @@ unsigned int tcp_current_mss(struct sock *sk)
  * else the full sum, reusing the payload sum tcp_sendmsg folded into its
  * copy (skb->csum, valid while ip_summed is CHECKSUM_NONE).
  */
-static void tcp_v4_send_check(struct sk_buff *skb, __be32 saddr, __be32 daddr,
-			      unsigned int hlen, bool hw)
+void tcp_v4_send_check(struct sk_buff *skb, __be32 saddr, __be32 daddr,
+		       unsigned int hlen, bool hw)
 {
 	struct sl_tcphdr *th = tcp_hdr(skb);
 	__wsum data_csum;

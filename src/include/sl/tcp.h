@@ -934,6 +934,14 @@ void tcp_assign_congestion_control(struct sock *sk);
 /* inet_protos handler for IPPROTO_TCP. Consumes skb. */
 int tcp_v4_rcv(struct sk_buff *skb);
 /*
+ * Fill th->check of @skb (data at the TCP header, @hlen header bytes):
+ * @hw: the pseudo-header sum and CHECKSUM_PARTIAL for the device; else the
+ * full sum, with skb->csum as the payload's sum while ip_summed is
+ * CHECKSUM_NONE (src/ipv4/tcp_output.c).
+ */
+void tcp_v4_send_check(struct sk_buff *skb, __be32 saddr, __be32 daddr,
+		       unsigned int hlen, bool hw);
+/*
  * src/ipv4/tcp_offload.c: software segmentation of a TCPV4 GSO skb (data
  * at the IP header) for a device without NETIF_F_GSO. Returns the pieces
  * linked through ->next, or NULL; @skb is not consumed.
