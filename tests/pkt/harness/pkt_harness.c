@@ -1238,24 +1238,12 @@ int pkt_so_error(struct pkt *h, int fd)
 	return v;
 }
 
-bool pkt_pending(const char *test, const char *why)
-{
-	if (getenv("SL_PKT_RUN_PENDING"))
-		return false;
-	fprintf(stdout, "[ PENDING  ] %s: %s\n", test, why);
-	return true;
-}
 
 struct pkt *pkt_new_tcp(const char *flags)
 {
 	struct pkt *h = pkt_new(flags);
 	int fd = pkt_socket(h, SOCK_STREAM);
 
-	if (fd < 0 && errno == EPROTONOSUPPORT) {
-		pkt_free(h);
-		fprintf(stdout, "[ PENDING  ] no TCP in this tree yet\n");
-		return NULL;
-	}
 	assert_true(fd >= 0);
 	assert_int_equal(pkt_close(h, fd), 0);
 	return h;

@@ -163,30 +163,9 @@ void pkt_async_end(struct pkt *h, const char *file, int line,
 #define PKT_ASYNC_END(h, a, when, ret, err)                                    \
 	pkt_async_end((h), __FILE__, __LINE__, (a), (when), (ret), (err))
 
-/*
- * A test that pins Linux behaviour sockline does not have yet: skipped
- * with @why printed, unless SL_PKT_RUN_PENDING is set in the environment
- * (then it runs and fails until sockline is fixed). The assertions stay
- * as Linux behaves; the lead removes the mark when the fix lands.
- */
-bool pkt_pending(const char *test, const char *why);
-#define PKT_PENDING(why)                                                       \
-	do {                                                                   \
-		if (pkt_pending(__func__, (why)))                               \
-			skip();                                                \
-	} while (0)
-
-/*
- * pkt_new for a TCP test: when the tree has no TCP yet (socket(SOCK_STREAM)
- * fails with EPROTONOSUPPORT) the test is skipped as pending.
- */
+/* pkt_new for a TCP test: checks that a TCP socket can be made. */
 struct pkt *pkt_new_tcp(const char *flags);
-#define PKT_NEW_TCP(h, flags)                                                  \
-	do {                                                                   \
-		(h) = pkt_new_tcp(flags);                                      \
-		if (!(h))                                                      \
-			skip();                                                \
-	} while (0)
+#define PKT_NEW_TCP(h, flags) ((h) = pkt_new_tcp(flags))
 /*
  * The usual start of a server-side test, as packetdrill scripts open: at
  * 0 listen on 8080; the peer's SYN (mss 1460, SACK, wscale 7, timestamps
