@@ -5,7 +5,7 @@
  * tap_attach: hostif_tap_open (create or attach, non-blocking, optionally
  *   IFF_VNET_HDR + TUNSETOFFLOAD, IFF_MULTI_QUEUE when the config asks:
  *   the preload shim's forked children open queues of their own, and
- *   src/preload/steer.c teaches the kernel which queue a flow is on) ->
+ *   tap_steer_syn teaches tun which queue a flow is on) ->
  *   host side up, MTU agreed (ours from the config, else the host's) ->
  *   hostlink_alloc (offload: GSO, TSO, HW_CSUM, RXCSUM) ->
  *   hostlink_register.
@@ -25,8 +25,11 @@
 #include <unistd.h>
 
 #include "sockline/sockline.h"
+#include "sl/checksum.h"
+#include "sl/ip.h"
 #include "sl/net_namespace.h"
 #include "sl/netdevice.h"
+#include "sl/tcp.h"
 
 #include "hostlink.h"
 
@@ -34,6 +37,7 @@ struct tap_priv {
 	struct hostlink hl;         /* first: netdev_priv() is the hostlink */
 	char host_name[IFNAMSIZ];
 	bool created;
+	bool multi_queue;           /* one queue of several (IFF_MULTI_QUEUE) */
 };
 
 static struct tap_priv *tap_priv(struct hostlink *hl)
@@ -87,13 +91,66 @@ static int tap_write_one(struct hostlink *hl, struct sk_buff *skb)
 	return 0;
 }
 
+/*
+ * Several processes on one multi-queue TAP (the preload shim's fork
+ * children, each with a stack on a queue of its own, same address and
+ * MAC): tun sends a flow's frames to the queue that last wrote one of it,
+ * but learns the flow only after it has delivered the written frame, and
+ * the kernel answers a SYN within that delivery, so the SYN-ACK would go
+ * by hash, maybe to another process. So before an active open's SYN we
+ * write a copy of its headers that the kernel drops at once (addressed to
+ * our own MAC: PACKET_OTHERHOST; a bare RST besides): tun has learned the
+ * flow from it by the time the SYN goes out. Best effort.
+ */
+static void tap_steer_syn(struct hostlink *hl, const struct sk_buff *skb)
+{
+	struct {
+		struct hostif_vnet_hdr vh;  /* zero: no offload */
+		u8 frame[ETH_HLEN + 60 + sizeof(struct sl_tcphdr)];
+	} f;
+	unsigned int ihl, len;
+	struct sl_tcphdr *th;
+	struct iphdr *iph;
+	struct iovec iov[2];
+	int cnt = 0;
+
+	if (skb->len < ETH_HLEN + sizeof(*iph) + sizeof(*th) ||
+	    skb->data[12] != 0x08 || skb->data[13] != 0x00 ||   /* ETH_P_IP */
+	    skb_copy_bits(skb, 0, f.frame, ETH_HLEN + sizeof(*iph)))
+		return;
+	iph = (struct iphdr *)(f.frame + ETH_HLEN);
+	ihl = iph->ihl * 4u;
+	len = ETH_HLEN + ihl + sizeof(*th);
+	if (iph->protocol != IPPROTO_TCP || ihl < sizeof(*iph) ||
+	    len > skb->len || skb_copy_bits(skb, 0, f.frame, (int)len))
+		return;
+	th = (struct sl_tcphdr *)(f.frame + ETH_HLEN + ihl);
+	if (!th->syn || th->ack)
+		return;
+	memcpy(f.frame, hl->dev->dev_addr, ETH_ALEN);
+	iph->tot_len = htons((u16)(ihl + sizeof(*th)));
+	iph->check = 0;
+	iph->check = ip_fast_csum(iph, iph->ihl);
+	th->doff = sizeof(*th) / 4;
+	th->syn = 0;
+	th->rst = 1;
+	memset(&f.vh, 0, sizeof(f.vh));
+	if (hl->vnet_hdr)
+		iov[cnt++] = (struct iovec){ &f.vh, sizeof(f.vh) };
+	iov[cnt++] = (struct iovec){ f.frame, len };
+	(void)!writev(hl->fd, iov, cnt);
+}
+
 /* ops->tx: write hl->txq in order; stop at EAGAIN. */
 static int tap_tx(struct hostlink *hl)
 {
+	bool steer = tap_priv(hl)->multi_queue;
 	struct sk_buff *skb;
 	int err;
 
 	while ((skb = skb_peek(&hl->txq))) {
+		if (unlikely(steer))
+			tap_steer_syn(hl, skb);
 		err = tap_write_one(hl, skb);
 		if (err == -EAGAIN || err == -EWOULDBLOCK)
 			return -EAGAIN;
@@ -167,11 +224,15 @@ struct net_device *tap_attach(struct net *net, const char *name,
 	struct tap_priv *tp;
 	unsigned int mtu = ETH_DATA_LEN;
 
-	*err = hostif_tap_open(name, cfg->offload, cfg->multi_queue, &t);
+	bool mq = cfg->multi_queue;
+
+	*err = hostif_tap_open(name, cfg->offload, mq, &t);
 	/* A TAP made single-queue (ip tuntap add without multi_queue) takes
 	 * no second queue: its one queue is ours. */
-	if (*err == -EINVAL && cfg->multi_queue)
+	if (*err == -EINVAL && mq) {
+		mq = false;
 		*err = hostif_tap_open(name, cfg->offload, false, &t);
+	}
 	if (*err)
 		return NULL;
 	*err = tap_host_setup(name, cfg, &mtu);
@@ -186,6 +247,7 @@ struct net_device *tap_attach(struct net *net, const char *name,
 	tp = tap_priv(hl);
 	snprintf(tp->host_name, sizeof(tp->host_name), "%s", name);
 	tp->created = t.created;
+	tp->multi_queue = mq;
 	hl->ops = &tap_ops;
 	hl->fd = t.fd;
 	hl->vnet_hdr = t.vnet_hdr;

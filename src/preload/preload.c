@@ -286,14 +286,6 @@ static const char *stack_pcap(const char *pcap)
 	return pcap_path;
 }
 
-int preload_stack_addr(struct in_addr *a)
-{
-	if (__atomic_load_n(&stack_state, __ATOMIC_ACQUIRE) != STACK_UP)
-		return -1;
-	*a = stack.addr;
-	return 0;
-}
-
 static int stack_offload(void)
 {
 	const char *s = getenv("SOCKLINE_OFFLOAD");
@@ -308,7 +300,6 @@ static int stack_offload(void)
 /* Bring the stack up (start_lock held, the guard up). */
 static void stack_start(void)
 {
-	unsigned long tun_before[STEER_WORDS];
 	struct devopts o;
 	int err;
 
@@ -325,7 +316,6 @@ static void stack_start(void)
 	stack_pick_mac();
 	o.mac = stack_mac;
 	o.pcap = stack_pcap(o.pcap);
-	preload_steer_before(tun_before, STEER_WORDS);
 	err = tool_stack_up(&stack, &o, PRELOAD_PROG);
 	if (err) {
 		fprintf(stderr, "%s: sockets of %s (pid %d) fail with ENETDOWN\n",
@@ -334,7 +324,6 @@ static void stack_start(void)
 		stack_state = STACK_FAILED;
 		return;
 	}
-	preload_steer_after(tun_before, STEER_WORDS, stack_mac);
 	stack_pid = getpid();
 	__atomic_store_n(&stack_state, STACK_UP, __ATOMIC_RELEASE);
 	/* `sockline ss` finds the program's sockets as a serve's. */
@@ -518,7 +507,6 @@ static void atfork_child(void)
 	preload_depth++;
 	sl_atfork_child();
 	preload_depth--;
-	preload_steer_forget();
 	fdt_clear();
 	__atomic_store_n(&preload_fds_live, false, __ATOMIC_RELEASE);
 	memset(&stack, 0, sizeof(stack));

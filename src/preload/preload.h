@@ -15,7 +15,6 @@
  *   poll.c      poll, ppoll, select, pselect, epoll_*
  *   inet6.c     AF_INET6 dual-stack sockets as IPv4 sockets (the facade)
  *   signal.c    sigaction/signal: a trampoline that tells sockline
- *   steer.c     processes sharing a multi-queue TAP: each flow to its own
  *
  * Recursion: sockline itself calls libc (close, readv, writev, ppoll,
  * epoll_*, socket for interface ioctls). Every sl_* call the shim makes is
@@ -179,22 +178,6 @@ sl_net_t *preload_net(void);
 
 /* A socket sockline has made, or -1: mark it in the table. */
 int preload_new_fd(int fd, unsigned int flags);
-
-/* The stack's own address (SOCKLINE_ADDR). 0 or -1 before it is up. */
-int preload_stack_addr(struct in_addr *a);
-
-/* --- several processes on one TAP (steer.c) ---------------------------------- */
-
-#define STEER_WORDS 64          /* fds below 4096 */
-/* The TAP descriptors open before the stack comes up, then after: the
- * new one is the stack's queue, remembered when the TAP is multi-queue. */
-void preload_steer_before(unsigned long *set, size_t words);
-void preload_steer_after(const unsigned long *before, size_t words,
-			 const uint8_t *mac);
-/* fork child: that descriptor is gone. */
-void preload_steer_forget(void);
-/* Before a TCP connect: bind if unbound, and teach tun the flow. */
-void preload_steer_connect(int fd, const struct sockaddr *addr, socklen_t len);
 
 /* --- tracing (SOCKLINE_TRACE=1, `sockline run --trace`) ------------------- */
 

@@ -168,10 +168,8 @@ PRELOAD_EXPORT int connect(int fd, const struct sockaddr *addr,
 	a = in_addr(fd, pfd, addr, &len, &sin, INET6_CONNECT, &kernel);
 	if (kernel)
 		return REAL(connect)(fd, addr, ulen);
-	if (a) {
-		preload_steer_connect(fd, a, len);
+	if (a)
 		r = SL_CALL(sl_connect(fd, a, len));
-	}
 	facade_bound(fd, pfd, !r || errno == EINPROGRESS ? 0 : -1);
 	TRACE(r, "connect(%d, %s)", fd, ADDR(addr, ulen));
 	return r;
