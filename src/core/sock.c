@@ -255,8 +255,9 @@ static void __release_sock(struct sock *sk)
 		} while (skb);
 		bh_lock_sock(sk);
 	}
-	/* The backlog is empty: its byte count restarts (Linux does the same
-	 * only here, so a steady flood cannot keep the owner busy forever). */
+	/* The count is cleared only here: during the loop it still holds
+	 * the bytes already taken, so sk_add_backlog hits its limit and a
+	 * sender cannot keep this loop going forever. */
 	sk->sk_backlog.len = 0;
 }
 

@@ -57,20 +57,21 @@
 
 static void sock_set_sndbuf(struct sock *sk, int val)
 {
-	/* Ensure val * 2 fits into an int. */
+	/* Cap first so that the doubling below cannot overflow an int. */
 	val = min_t(int, val, INT_MAX / 2);
 	sk->sk_userlocks |= SOCK_SNDBUF_LOCK;
 	WRITE_ONCE(sk->sk_sndbuf, max_t(int, val * 2, SOCK_MIN_SNDBUF));
-	/* Wake up sending tasks if we upped the value. */
+	/* A larger buffer may let blocked writers go on: tell them. */
 	if (sk->sk_write_space)
 		sk->sk_write_space(sk);
 }
 
 /*
- * We double it on the way in to account for "struct sk_buff" etc.
- * overhead: applications assume that the SO_RCVBUF setting they make will
- * allow that much actual data to be received, and getsockopt returns the
- * value actually used (Linux's __sock_set_rcvbuf).
+ * The stored limit is twice the request: the buffer is charged for skb
+ * metadata as well as payload, and a program that asks for N bytes
+ * expects room for about N bytes of data. getsockopt reports the doubled
+ * figure, the limit really in force (socket(7), Linux's
+ * __sock_set_rcvbuf).
  */
 static void sock_set_rcvbuf(struct sock *sk, int val)
 {
@@ -239,18 +240,17 @@ int sock_setsockopt(struct socket *sock, int level, int optname,
 		break;
 	case SO_SNDBUF:
 		/*
-		 * Don't error on this BSD doesn't and if you think about it
-		 * this is right. Otherwise apps have to play 'guess the
-		 * biggest size' games. RCVBUF/SNDBUF are treated in BSD as
-		 * hints (Linux's comment). Negative values become huge and
-		 * clamp to the maximum.
+		 * A request above wmem_max is clamped, not refused: buffer
+		 * sizes are advice to the stack, and a program should not
+		 * have to probe for the largest accepted value. Read as
+		 * unsigned, a negative value clamps to the maximum too.
 		 */
 		sock_set_sndbuf(sk, (int)min_t(u32, (u32)val,
 			(u32)READ_ONCE(net->core.sysctl_wmem_max)));
 		break;
 	case SO_SNDBUFFORCE:
-		/* No negative values (to prevent underflow, as val will be
-		 * multiplied by 2). */
+		/* Negative becomes 0 (then the minimum): doubling a negative
+		 * value would give a nonsense limit. */
 		sock_set_sndbuf(sk, val < 0 ? 0 : val);
 		break;
 	case SO_RCVBUF:
@@ -473,8 +473,7 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval,
 	case SO_PEEK_OFF:
 		return -EOPNOTSUPP;
 	default:
-		/* We implement the SO_SNDLOWAT etc to not be settable
-		 * (1003.1g 7). */
+		/* Not an option this layer knows (see the file head). */
 		return -ENOPROTOOPT;
 	}
 

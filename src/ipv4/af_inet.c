@@ -76,7 +76,8 @@ void inet_register_protosw(struct inet_protosw *p)
 	last_perm = &inetsw[p->type];
 	list_for_each(lh, &inetsw[p->type]) {
 		answer = list_entry(lh, struct inet_protosw, list);
-		/* Check only the non-wild match. */
+		/* Permanent entries sit first; stop at the first other one.
+		 * A permanent entry with this exact protocol wins. */
 		if (!(answer->flags & INET_PROTOSW_PERMANENT))
 			break;
 		if (p->protocol == answer->protocol)
@@ -115,12 +116,14 @@ static int inetsw_lookup(int type, int *protocol, struct inet_protosw *out)
 	read_lock(&inetsw_lock);
 	list_for_each_entry(answer, &inetsw[type], list) {
 		err = 0;
-		/* Check the non-wild match. */
+		/* Exact protocol: done, unless both are IPPROTO_IP. */
 		if (*protocol == answer->protocol) {
 			if (*protocol != IPPROTO_IP)
 				break;
 		} else {
-			/* Check for the two wild cases. */
+			/* IPPROTO_IP on either side matches: the caller's
+			 * asks for the type's default, the entry's accepts
+			 * any protocol. */
 			if (*protocol == IPPROTO_IP) {
 				*protocol = answer->protocol;
 				break;
@@ -188,7 +191,7 @@ static int inet_create(struct net *net, struct socket *sock, int protocol,
 		return -EINVAL;
 	sock->state = SS_UNCONNECTED;
 
-	/* Look for the requested type/protocol pair. */
+	/* Resolve (type, protocol) to its inetsw entry. */
 	err = inetsw_lookup(sock->type, &protocol, &answer);
 	if (err)
 		return err;
@@ -204,11 +207,11 @@ static int inet_create(struct net *net, struct socket *sock, int protocol,
 
 	if (inet->inet_num) {
 		/*
-		 * It assumes that any protocol which allows the user to assign
-		 * a number at socket creation time automatically shares.
+		 * A protocol number fixed at socket(2) time (raw) acts as
+		 * the local "port"; such sockets never exclude each other.
 		 */
 		inet->inet_sport = htons(inet->inet_num);
-		/* Add to protocol hash chains. */
+		/* Make the socket findable by the receive path now. */
 		err = sk->sk_prot->hash ? sk->sk_prot->hash(sk) : 0;
 		if (err)
 			goto out_sk_release;
@@ -246,7 +249,7 @@ int inet_release(struct socket *sock)
 
 	if (!sk)
 		return 0;
-	/* If linger is set, we don't return until the close is complete. */
+	/* SO_LINGER: let the protocol's close block for the linger time. */
 	if (sock_flag(sk, SOCK_LINGER))
 		timeout = (long)sk->sk_lingertime;
 	sock->sk = NULL;
@@ -281,9 +284,10 @@ static int inet_addr_type(struct net *net, __be32 addr)
 }
 
 /*
- * Not specified by any standard per se, but Linux allows it because too
- * many applications break without it: the address must be ours, any,
- * broadcast or multicast, unless IP_FREEBIND/IP_TRANSPARENT is set.
+ * May a socket bind to @addr? Ours, INADDR_ANY, a broadcast or a
+ * multicast address, or anything at all with IP_FREEBIND/IP_TRANSPARENT.
+ * No RFC mandates the broadcast/multicast cases; applications rely on
+ * them, so we keep Linux's behaviour.
  */
 static bool inet_addr_valid_or_nonlocal(struct inet_sock *inet, __be32 addr,
 					int addr_type)
@@ -313,8 +317,8 @@ int __inet_bind(struct sock *sk, struct sockaddr *uaddr, int addr_len,
 	int err;
 
 	if (addr->sin_family != AF_INET) {
-		/* Compatibility games: accept AF_UNSPEC (mapped to AF_INET)
-		 * only if s_addr is INADDR_ANY. */
+		/* Old callers pass AF_UNSPEC with a wildcard address;
+		 * treat that one case as AF_INET, refuse the rest. */
 		err = -EAFNOSUPPORT;
 		if (addr->sin_family != AF_UNSPEC ||
 		    addr->sin_addr.s_addr != htonl(INADDR_ANY))
@@ -329,21 +333,22 @@ int __inet_bind(struct sock *sk, struct sockaddr *uaddr, int addr_len,
 
 	if (flags)
 		lock_sock(sk);
-	/* Check these errors (active socket, double bind). */
+	/* A socket already connected, listening or bound: -EINVAL. */
 	err = -EINVAL;
 	if (sk->sk_state != TCP_CLOSE || inet->inet_num)
 		goto out_release_sock;
 
 	/*
-	 * We keep a pair of addresses: rcv_saddr for hash lookups, saddr for
-	 * transmit; they differ only for multicast/broadcast binds, where the
-	 * sending device's address is used.
+	 * rcv_saddr is what incoming datagrams are matched against, saddr
+	 * the source we send from. A broadcast or multicast address cannot
+	 * be a source (RFC 1122 3.2.1.3), so for those binds saddr stays 0
+	 * and routing supplies the outgoing device's address.
 	 */
 	inet->inet_rcv_saddr = inet->inet_saddr = addr->sin_addr.s_addr;
 	if (chk_addr_ret == RTN_MULTICAST || chk_addr_ret == RTN_BROADCAST)
-		inet->inet_saddr = 0; /* Use device */
+		inet->inet_saddr = 0; /* chosen per route */
 
-	/* Make sure we are allowed to bind here. */
+	/* Claim the port (IP_BIND_ADDRESS_NO_PORT defers port 0). */
 	if (snum || !inet->bind_address_no_port) {
 		err = sk->sk_prot->get_port ? sk->sk_prot->get_port(sk, snum)
 					    : -EOPNOTSUPP;
@@ -378,7 +383,7 @@ int inet_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 {
 	struct sock *sk = sock->sk;
 
-	/* If the socket has its own bind function then use it. (RAW) */
+	/* Raw and ping sockets have their own bind (no port rules). */
 	if (sk->sk_prot->bind)
 		return sk->sk_prot->bind(sk, uaddr, addr_len);
 	if (addr_len < (int)sizeof(struct sockaddr_in))
@@ -523,20 +528,19 @@ int inet_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
  *
  * Sets sk_shutdown and wakes pollers. A socket that is not connected
  * (TCP_CLOSE, e.g. an unconnected UDP socket) still gets the bits and the
- * wakeup but the call reports -ENOTCONN, as Linux does ("Hack to wake up
- * other listeners, who can poll for EPOLLHUP, even on eg. unconnected UDP
- * sockets").
+ * wakeup but the call reports -ENOTCONN, as Linux does: a thread blocked
+ * in poll on an unconnected UDP socket can be released this way.
  */
 int inet_shutdown(struct socket *sock, int how)
 {
 	struct sock *sk = sock->sk;
 	int err = 0;
 
-	/* This should really check to make sure the socket is a TCP socket
-	 * (POSIX quotes "the specified socket is not connected"). */
-	how++; /* maps 0->1 has the advantage of making bit 1 rcvs and
-		  1->2 bit 2 snds. 2->3 */
-	if ((how & ~SHUTDOWN_MASK) || !how) /* MAXINT->0 */
+	/* SHUT_RD/WR/RDWR (0/1/2) + 1 gives the RCV_SHUTDOWN and
+	 * SEND_SHUTDOWN bits (1, 2, 3); anything else, including a
+	 * value that wraps to 0, is invalid. */
+	how++;
+	if ((how & ~SHUTDOWN_MASK) || !how)
 		return -EINVAL;
 
 	lock_sock(sk);
@@ -550,7 +554,8 @@ int inet_shutdown(struct socket *sock, int how)
 	switch (sk->sk_state) {
 	case TCP_CLOSE:
 		err = -ENOTCONN;
-		/* Still set the bits and wake listeners. */
+		/* Not connected: -ENOTCONN, but record the shutdown and
+		 * wake pollers all the same. */
 		__attribute__((fallthrough));
 	default:
 		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
@@ -567,7 +572,7 @@ int inet_shutdown(struct socket *sock, int how)
 		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
 		break;
 	}
-	/* Wake up anyone sleeping in poll. */
+	/* Pollers and blocked readers/writers re-check the state. */
 	sk->sk_state_change(sk);
 	release_sock(sk);
 	return err;
@@ -584,7 +589,7 @@ int inet_sendmsg(struct socket *sock, struct sl_msghdr *msg, size_t size)
 {
 	struct sock *sk = sock->sk;
 
-	/* We may need to bind the socket. */
+	/* A socket sending before bind(2) gets an ephemeral port. */
 	if (!READ_ONCE(inet_sk(sk)->inet_num) && sk->sk_prot->get_port &&
 	    inet_autobind(sk))
 		return -EAGAIN;
@@ -670,9 +675,9 @@ static int sock_no_socketpair(struct socket *a, struct socket *b)
  * handshake is in progress, up to @timeo ns. Returns the time left. */
 static s64 inet_wait_for_connect(struct sock *sk, s64 timeo)
 {
-	/* Basic assumption: if someone sets sk->sk_err, he _must_ change
-	 * state of the socket from TCP_SYN_*. Connect() does not allow to
-	 * get error notifications without closing the socket. */
+	/* Leaving SYN_SENT/SYN_RECV is the only thing we wait for: a
+	 * failed handshake always moves the socket to CLOSE as it sets
+	 * sk_err, so the error is never missed here. */
 	while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
 		sk_wait_event(sk, &timeo,
 			      !((1 << sk->sk_state) &
@@ -730,7 +735,7 @@ int __inet_stream_connect(struct socket *sock, struct sockaddr *uaddr,
 		return -EISCONN;
 	case SS_CONNECTING:
 		err = -EALREADY;
-		/* Fall out of switch with err, set for this state */
+		/* Handshake still running: -EALREADY unless it ends below. */
 		break;
 	case SS_UNCONNECTED:
 		if (sk->sk_state != TCP_CLOSE)
@@ -739,25 +744,23 @@ int __inet_stream_connect(struct socket *sock, struct sockaddr *uaddr,
 		if (err < 0)
 			return err;
 		sock->state = SS_CONNECTING;
-		/* Just entered SS_CONNECTING state; the only difference is
-		 * that return value in non-blocking case is EINPROGRESS,
-		 * rather than EALREADY. */
+		/* First connect(2): a caller that does not wait for the
+		 * handshake is told -EINPROGRESS (a later one -EALREADY). */
 		err = -EINPROGRESS;
 		break;
 	}
 	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
-		/* Error code is set above */
+		/* Out of time: the -EINPROGRESS/-EALREADY chosen above. */
 		if (timeo <= 0 || inet_wait_for_connect(sk, timeo) <= 0)
 			return err;
 	}
-	/* Connection was closed by RST, timeout, ICMP error or another
-	 * process disconnected us. */
+	/* CLOSE here means the handshake failed (RST, retransmission
+	 * timeout, ICMP error) or another thread disconnected. */
 	if (sk->sk_state == TCP_CLOSE)
 		return inet_stream_connect_failed(sock, flags);
-	/* sk->sk_err may be not zero now, if RECVERR was ordered by user and
-	 * error was received after socket entered established state. Hence,
-	 * it is handled normally after connect() return successfully. */
+	/* Connected. An sk_err set after the connection was established
+	 * (e.g. an IP_RECVERR report) is left for later socket calls. */
 	sock->state = SS_CONNECTED;
 	return 0;
 }
@@ -794,8 +797,7 @@ int inet_listen(struct socket *sock, int backlog)
 	if (!((1 << old_state) & (TCPF_CLOSE | TCPF_LISTEN)))
 		goto out;
 	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
-	/* Really, if the socket is already in listen state we can only
-	 * allow the backlog to be adjusted. */
+	/* listen(2) on a listener only updates the backlog set above. */
 	err = 0;
 	if (old_state != TCP_LISTEN)
 		err = inet_csk_listen_start(sk);
@@ -864,8 +866,8 @@ const struct proto_ops inet_dgram_ops = {
 };
 
 /*
- * For SOCK_RAW sockets; should be the same as inet_dgram_ops but without
- * udp_poll (as Linux).
+ * proto_ops of raw and ping sockets: inet_dgram_ops with the plain
+ * datagram_poll, since UDP's poll checks do not apply to them.
  */
 const struct proto_ops inet_sockraw_ops = {
 	.family = AF_INET,
@@ -886,8 +888,8 @@ const struct proto_ops inet_sockraw_ops = {
 };
 
 /*
- * Upon startup we insert all the elements in inetsw_array[] into the
- * linked list inetsw.
+ * The built-in (type, protocol) pairs; inet_init registers each into
+ * inetsw.
  */
 static struct inet_protosw inetsw_array[] = {
 	{
@@ -913,7 +915,7 @@ static struct inet_protosw inetsw_array[] = {
 	},
 	{
 		.type = SOCK_RAW,
-		.protocol = IPPROTO_IP, /* wild card */
+		.protocol = IPPROTO_IP, /* matches any protocol */
 		.prot = &raw_prot,
 		.ops = &inet_sockraw_ops,
 		.flags = INET_PROTOSW_REUSE,
@@ -936,7 +938,7 @@ int inet_init(void)
 	pthread_once(&inetsw_once, inetsw_init_lists);
 	for (size_t i = 0; i < ARRAY_SIZE(inetsw_array); i++)
 		inet_register_protosw(&inetsw_array[i]);
-	/* Add all the base protocols. */
+	/* Receive handlers for the transports we implement. */
 	err = inet_add_protocol(&icmp_protocol, IPPROTO_ICMP);
 	if (err)
 		return err;

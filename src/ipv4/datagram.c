@@ -68,7 +68,7 @@ int __ip4_datagram_connect(struct sock *sk, struct sockaddr *uaddr,
 	}
 
 	if (!inet->inet_saddr)
-		inet->inet_saddr = fl4.saddr;     /* update source address */
+		inet->inet_saddr = fl4.saddr;     /* the route's source */
 	if (!inet->inet_rcv_saddr) {
 		inet->inet_rcv_saddr = fl4.saddr;
 		if (sk->sk_prot->rehash)
@@ -78,7 +78,7 @@ int __ip4_datagram_connect(struct sock *sk, struct sockaddr *uaddr,
 	inet->inet_dport = usin->sin_port;
 	sk->sk_state = TCP_ESTABLISHED;
 	inet->inet_id = (__be16)net_random_u32(sock_net(sk));
-	sk_dst_set(sk, &rt->dst);                 /* takes our reference */
+	sk_dst_set(sk, &rt->dst);                 /* the socket owns rt now */
 	return 0;
 }
 

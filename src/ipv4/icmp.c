@@ -201,7 +201,8 @@ static bool icmpv4_mask_limited(struct net *net, int type, int code)
 {
 	if (type > NR_ICMP_TYPES)
 		return false;
-	/* Don't limit PMTU discovery. */
+	/* Frag-needed drives path MTU discovery (RFC 1191): a limited
+	 * one would leave the sender blackholed, so it is always sent. */
 	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED)
 		return false;
 	return (1 << type) & READ_ONCE(net->ipv4.sysctl_icmp_ratemask);
@@ -304,7 +305,7 @@ static bool icmpv4_xrlim_allow(struct net *net, struct rtable *rt,
 	if (!apply)
 		return true;
 	pthread_mutex_lock(&st->lock);
-	/* No rate limit on loopback. */
+	/* Errors to ourselves over lo cost no link: never limited. */
 	if (!(rt->dst.dev && (rt->dst.dev->flags & IFF_LOOPBACK))) {
 		now = icmp_jiffies(net);
 		rc = inet_peer_xrlim_allow(icmp_getpeer(st, daddr, now), now,
@@ -455,7 +456,7 @@ void icmp_send(struct sk_buff *skb_in, int type, int code, __be32 info)
 		return;
 	if (rt->rt_type == RTN_BROADCAST || rt->rt_type == RTN_MULTICAST)
 		return;
-	/* Only reply to fragment 0. */
+	/* RFC 1122 3.2.2: errors only about the first fragment. */
 	if (iph->frag_off & htons(IP_OFFSET))
 		return;
 	if (!icmp_src_is_unicast(skb_in, iph->saddr))
@@ -533,7 +534,7 @@ static enum skb_drop_reason icmp_unreach(struct sk_buff *skb)
 	if (!pskb_may_pull(skb, sizeof(struct iphdr)))
 		goto out_err;
 	iph = (const struct iphdr *)skb->data;
-	if (iph->ihl < 5)       /* mangled header */
+	if (iph->ihl < 5)       /* quoted IHL below the minimum */
 		goto out_err;
 
 	if (icmph->type == ICMP_DEST_UNREACH) {

@@ -145,7 +145,7 @@ other_parity_scan:
 	if (!(offset & 1))
 		goto other_parity_scan;
 	if (attempt_half == 1) {
-		/* OK we now try the upper half of the range */
+		/* Nothing free in the lower half: scan the upper half. */
 		attempt_half = 2;
 		goto other_half_scan;
 	}
@@ -349,9 +349,11 @@ void inet_csk_reqsk_queue_drop_and_put(struct sock *sk,
 /*
  * rsk_timer: retransmit the SYN-ACK until net.ipv4.tcp_synack_retries
  * (or TCP_SYNCNT of the listener) timeouts, then forget the request
- * (Linux's reqsk_timer_handler). When the SYN queue is more than half
- * full of requests that already timed out, old ones get fewer retries
- * ("we reserve half of room for young embrions"). Softirq.
+ * (Linux's reqsk_timer_handler). Under a SYN flood the queue fills with
+ * requests whose SYN-ACK went unanswered: when it is more than half full
+ * and requests never retransmitted ("young") are a small share of it,
+ * the retry budget shrinks (down to 2) so that stale requests leave
+ * sooner and new SYNs find room. Softirq.
  */
 static void reqsk_timer_handler(struct timer_list *t)
 {
@@ -562,10 +564,10 @@ int inet_csk_listen_start(struct sock *sk)
 	memset(&icsk->icsk_ack, 0, sizeof(icsk->icsk_ack));
 	/* A listener never has data in transit. */
 	tcp_xfer_put_idle(sk);
-	/* There is race window here: we announce ourselves listening, but
-	 * this transition is still not validated by get_port(). It is OK,
-	 * because this socket enters to hash table only after validation is
-	 * complete. */
+	/* LISTEN must be set before get_port re-checks the port, since
+	 * the conflict rules differ for listeners. Nothing can find the
+	 * socket in this state until hash() below, which runs only once
+	 * the port check passed. */
 	sk->sk_state = TCP_LISTEN;
 	err = sk->sk_prot->get_port(sk, inet->inet_num);
 	if (!err) {

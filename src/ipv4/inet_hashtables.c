@@ -467,7 +467,8 @@ static int __inet_check_established(struct sock *sk, u16 lport,
 		rwlock_unlock(&head->lock);
 		return -EADDRNOTAVAIL;
 	}
-	/* Must record num and sport now, ehash is keyed on them. */
+	/* The ehash key includes the local port: set it before hashing,
+	 * or lookups would meet this sock under a port it does not use. */
 	inet_sk(sk)->inet_num = lport;
 	inet_sk(sk)->inet_sport = htons(lport);
 	sk->sk_hash = hash;

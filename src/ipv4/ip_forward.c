@@ -89,7 +89,8 @@ int ip_forward(struct sk_buff *skb)
 		reason = SKB_DROP_REASON_PKT_TOO_BIG;
 		goto drop;
 	}
-	/* We are about to change the header: make the data ours. */
+	/* The TTL update below writes into the header; a clone shares
+	 * its data with another holder (a tap), so take a private copy. */
 	if (skb_cloned(skb)) {
 		skb = skb_unshare(skb);
 		if (!skb)

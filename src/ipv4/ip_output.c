@@ -333,7 +333,8 @@ static int ip_finish_output2(struct net *net, struct sock *sk,
 	nexthop = rt_nexthop(rt, ip_hdr(skb)->daddr);
 	n = ipv4_neigh_lookup(dev, nexthop);
 	if (unlikely(!n)) {
-		/* Linux: "No header cache and no neighbour!" -> -EINVAL */
+		/* No ARP entry could be found or made for the next hop:
+		 * drop with -EINVAL, the errno Linux gives. */
 		kfree_skb_reason(skb, SKB_DROP_REASON_NEIGH_FAILED);
 		return -EINVAL;
 	}

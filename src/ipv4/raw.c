@@ -132,7 +132,7 @@ static bool icmp_filter(const struct sock *sk, const struct sk_buff *skb)
 	type = hdr->type;
 	if (type < 32)
 		return (1u << type) & raw_sk(sk)->filter.data;
-	return false;           /* do not block unknown ICMP types */
+	return false;           /* types >= 32 have no filter bit: pass */
 }
 
 /* Queue a clone, IP header in front. Consumes @skb. */

@@ -341,7 +341,7 @@ static int fib_config_check(struct net *net, const struct fib_config *cfg,
 {
 	if (cfg->fc_plen > FIB_PLEN_MAX)
 		return -EINVAL;
-	/* "Invalid prefix for given prefix length", as Linux. */
+	/* The prefix must have no bits set beyond its length. */
 	if (cfg->fc_dst & ~inet_make_mask(cfg->fc_plen))
 		return -EINVAL;
 	if (cfg->fc_oif && !*dev)
@@ -350,7 +350,8 @@ static int fib_config_check(struct net *net, const struct fib_config *cfg,
 		return 0;
 	if (cfg->fc_gw)
 		return fib_check_gw(net_fib(net), cfg, dev);
-	/* Linux: "Nexthop device required for onlink" */
+	/* Without gateway the route needs a device to reach the
+	 * destination on: no next hop at all is -EINVAL (as Linux). */
 	return *dev ? 0 : -EINVAL;
 }
 

@@ -193,11 +193,11 @@ void tcp_init_sock(struct sock *sk)
 	tp->mdev_us = TCP_TIMEOUT_INIT;
 	tp->rtt_min.rtt_us = ~0U;
 	tp->rtt_min.stamp = tcp_time_stamp_ms(sk);
-	/* So many TCP implementations out there (incorrectly) count the
-	 * initial SYN frame in their delayed-ACK and congestion control
-	 * algorithms that we must have the following bandaid (Linux). */
+	/* Initial congestion window (RFC 6928); tcp_init_transfer may still cut
+	 * it to one segment after a lost SYN. */
 	tcp_snd_cwnd_set(tp, TCP_INIT_CWND);
-	/* There's a bubble in the pipe until at least the first ACK. */
+	/* No ACK has arrived yet, so delivery-rate samples start out
+	 * application-limited. */
 	tp->app_limited = ~0U;
 	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->snd_cwnd_clamp = ~0U;
@@ -262,7 +262,8 @@ void tcp_set_state(struct sock *sk, int state)
 #define TCP_ACTION_FIN (1 << TCP_CLOSE)
 
 static const unsigned char new_state[16] = {
-	/* current state:        new state:      action:	*/
+	/* index: state at close(); value: next state, plus TCP_ACTION_FIN when
+	 * a FIN must be sent */
 	[0] = TCP_CLOSE,
 	[TCP_ESTABLISHED] = TCP_FIN_WAIT1 | TCP_ACTION_FIN,
 	[TCP_SYN_SENT] = TCP_CLOSE,
@@ -275,7 +276,7 @@ static const unsigned char new_state[16] = {
 	[TCP_LAST_ACK] = TCP_LAST_ACK,
 	[TCP_LISTEN] = TCP_CLOSE,
 	[TCP_CLOSING] = TCP_CLOSING,
-	[TCP_NEW_SYN_RECV] = TCP_CLOSE, /* should not happen ! */
+	[TCP_NEW_SYN_RECV] = TCP_CLOSE, /* request socks never reach close() */
 };
 
 static int tcp_close_state(struct sock *sk)
@@ -583,7 +584,7 @@ static int tcp_sendmsg_locked(struct sock *sk, struct sl_msghdr *msg,
 	int err;
 
 	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
-	/* Wait for a connection to finish. */
+	/* Writes must wait until the handshake completes. */
 	if ((1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) {
 		err = sk_stream_wait_connect(sk, &timeo);
 		if (err != 0)
@@ -655,7 +656,8 @@ do_error:
 		goto out;
 out_err:
 	err = sk_stream_error(sk, err);
-	/* Make sure we wake any epoll edge trigger waiter. */
+	/* Nothing was copied: signal writers anyway so edge-triggered epoll
+	 * waiters are not left asleep. */
 	if (unlikely(tcp_rtx_and_write_queues_empty(sk) && err == -EAGAIN)) {
 		sk->sk_write_space(sk);
 		tcp_chrono_stop(sk, TCP_CHRONO_SNDBUF_LIMITED);
@@ -731,7 +733,8 @@ static int tcp_inq(struct sock *sk)
 	    before(tp->ext->urg_seq, tp->copied_seq) ||
 	    !before(tp->ext->urg_seq, tp->rcv_nxt)) {
 		answ = (int)(tp->rcv_nxt - tp->copied_seq);
-		/* Subtract 1, if FIN was received. */
+		/* The FIN takes a sequence number but is not a readable byte.
+		 */
 		if (answ && sock_flag(sk, SOCK_DONE))
 			answ--;
 	} else {
@@ -754,19 +757,23 @@ void tcp_cleanup_rbuf(struct sock *sk, int copied)
 	bool time_to_ack = false;
 
 	if (inet_csk_ack_scheduled(sk)) {
-		/* Once-per-two-segments ACK was not sent by tcp_input.c. */
-		if (tp->rcv_nxt - tp->rcv_wup > icsk->icsk_ack.rcv_mss ||
-		    /* This read emptied the buffer of an one-way connection
-		     * that got a small pushed segment. */
-		    (copied > 0 &&
-		     ((icsk->icsk_ack.pending & ICSK_ACK_PUSHED2) ||
-		      ((icsk->icsk_ack.pending & ICSK_ACK_PUSHED) &&
-		       !inet_csk_in_pingpong_mode(sk))) &&
-		     !sk_rmem_alloc_get(sk)))
+		/* __tcp_ack_snd_check held an ACK for two full segments
+		 * because the window would have shrunk: the read made room. */
+		bool held_for_reader =
+			tp->rcv_nxt - tp->rcv_wup > icsk->icsk_ack.rcv_mss;
+		/* A one-way flow whose last segment was a small pushed one:
+		 * answer once the reader has emptied the queue. */
+		bool pushed = (icsk->icsk_ack.pending & ICSK_ACK_PUSHED2) ||
+			      ((icsk->icsk_ack.pending & ICSK_ACK_PUSHED) &&
+			       !inet_csk_in_pingpong_mode(sk));
+
+		if (held_for_reader ||
+		    (copied > 0 && pushed && !sk_rmem_alloc_get(sk)))
 			time_to_ack = true;
 	}
-	/* Send an ACK if we can now advertise a window raised
-	 * "significantly"; not in states where nothing more arrives. */
+	/* RFC 1122 4.2.3.3: a window update is worth a segment of its own
+	 * when the window can at least double; none once the peer has
+	 * finished sending. */
 	if (copied > 0 && !time_to_ack && !(sk->sk_shutdown & RCV_SHUTDOWN)) {
 		u32 rcv_window_now = tcp_receive_window(tp);
 
@@ -794,10 +801,11 @@ static int tcp_recv_urg(struct sock *sk, struct sl_msghdr *msg, int len,
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	/* No URG data to read. */
+	/* Nothing out of band to read: inline mode, none seen, or already read.
+	 */
 	if (sock_flag(sk, SOCK_URGINLINE) || !tp->ext->urg_data ||
 	    tp->ext->urg_data == TCP_URG_READ)
-		return -EINVAL; /* Yes this is right ! (Linux) */
+		return -EINVAL; /* EINVAL, as Linux returns here */
 	if (sk->sk_state == TCP_CLOSE && !sock_flag(sk, SOCK_DONE))
 		return -ENOTCONN;
 	if (tp->ext->urg_data & TCP_URG_VALID) {
@@ -837,7 +845,7 @@ static int tcp_recv_should_stop(struct sock *sk, int *copied, s64 timeo)
 	if (sk->sk_shutdown & RCV_SHUTDOWN)
 		return 1;
 	if (sk->sk_state == TCP_CLOSE) {
-		/* The user tries to read from a never connected socket. */
+		/* recv on a socket that never connected */
 		*copied = -ENOTCONN;
 		return 1;
 	}
@@ -935,7 +943,8 @@ static int tcp_recvmsg_locked(struct sock *sk, struct sl_msghdr *msg,
 		bool fin;
 		int used;
 
-		/* Are we at urgent data? Stop if we have read anything. */
+		/* Reached the urgent mark: return what was read before it, so
+		 * the reader can fetch the mark separately. */
 		if (unlikely(tp->ext->urg_data) && tp->ext->urg_seq == *seq && copied)
 			break;
 		last = skb_peek_tail(&sk->sk_receive_queue);
@@ -970,7 +979,8 @@ static int tcp_recvmsg_locked(struct sock *sk, struct sl_msghdr *msg,
 		if (tcp_recv_should_stop(sk, &copied, timeo))
 			break;
 		if (copied >= target) {
-			/* Do not sleep, just process the backlog. */
+			/* Enough already read: let segments queued while we
+			 * held the socket in, without blocking. */
 			release_sock(sk);
 			lock_sock(sk);
 		} else {
@@ -988,7 +998,7 @@ found_fin_ok:
 			tcp_eat_recv_skb(sk, skb);
 		break;
 	} while (len > 0);
-	/* Clean up data we have read: this will do ACK frames. */
+	/* Release consumed buffers; may send a window update ACK. */
 	tcp_cleanup_rbuf(sk, copied);
 	return copied;
 }
@@ -1051,8 +1061,8 @@ static __poll_t tcp_poll_stream(struct sock *sk, u8 shutdown)
 			mask |= EPOLLOUT | EPOLLWRNORM;
 		} else {
 			sk_set_nospace(sk);
-			/* Race breaker: space freed between the test and the
-			 * flag would be lost. */
+			/* Re-check after setting SOCK_NOSPACE: room freed in
+			 * between would otherwise never wake us. */
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			if (__sk_stream_is_writeable(sk, 1))
 				mask |= EPOLLOUT | EPOLLWRNORM;
@@ -1168,7 +1178,8 @@ void tcp_shutdown(struct sock *sk, int how)
 {
 	if (!(how & SEND_SHUTDOWN))
 		return;
-	/* If we've already sent a FIN, or it's a closed state, skip this. */
+	/* Nothing to do when our FIN is already out or the connection is gone.
+	 */
 	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_SYN_SENT |
 				   TCPF_SYN_RECV | TCPF_CLOSE_WAIT)) {
 		if (tcp_close_state(sk))
@@ -1224,7 +1235,8 @@ static void tcp_disconnect_reset(struct sock *sk)
 	tp->reord_seen = 0;
 	tp->retrans_out = tp->sacked_out = tp->lost_out = 0;
 	tp->last_oow_ack_time = 0;
-	/* There's a bubble in the pipe until at least the first ACK. */
+	/* No ACK has arrived yet, so delivery-rate samples start out
+	 * application-limited. */
 	tp->app_limited = ~0U;
 	memset(&tp->rack, 0, sizeof(tp->rack));
 	tp->rack.reo_wnd_steps = 1;
@@ -1252,8 +1264,9 @@ int tcp_disconnect(struct sock *sk, int flags)
 	} else if (tcp_need_reset(old_state) ||
 		   (tp->snd_nxt != tp->write_seq &&
 		    ((1 << old_state) & (TCPF_CLOSING | TCPF_LAST_ACK)))) {
-		/* The last check adjusts for discrepancy of Linux wrt. RFC
-		 * states. */
+		/* RFC 9293 3.10.5 sends nothing on abort in CLOSING or
+		 * LAST-ACK; like Linux we still reset there when queued data
+		 * never went out. */
 		tcp_send_active_reset(sk);
 		WRITE_ONCE(sk->sk_err, ECONNRESET);
 	} else if (old_state == TCP_SYN_SENT) {
@@ -1312,21 +1325,23 @@ static int __tcp_close_user(struct sock *sk, long timeout)
 		data_was_unread += len;
 		consume_skb(skb);
 	}
-	/* If socket has been already reset (e.g. in tcp_reset()) - kill it. */
+	/* Already reset (tcp_reset): nothing to close gracefully. */
 	if (sk->sk_state == TCP_CLOSE)
 		return TCP_CLOSE;
 	if (data_was_unread) {
-		/* RFC 2525 2.17: unread data was tossed, zap the connection. */
+		/* RFC 2525 2.17: closing with unread data loses it, so the peer
+		 * must learn of the loss through a RST rather than a FIN. */
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPABORTONCLOSE);
 		tcp_set_state(sk, TCP_CLOSE);
 		tcp_send_active_reset(sk);
 	} else if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime) {
-		/* Check zero linger _after_ checking for unread data. */
+		/* Zero linger aborts; it is tested only after unread data,
+		 * which gets its own RST path above. */
 		tcp_disconnect(sk, 0);
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPABORTONDATA);
 	} else if (tcp_close_state(sk)) {
-		/* We FIN if the application ate all the data before zapping
-		 * the connection. */
+		/* The reader consumed everything: an orderly close with a FIN.
+		 */
 		tcp_send_fin(sk);
 	}
 	sk_stream_wait_close(sk, timeout);
@@ -1343,7 +1358,7 @@ static void tcp_close_orphan(struct sock *sk, int state)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	/* Have we already been destroyed by a softirq or backlog? */
+	/* A softirq or backlog segment may have finished the socket already. */
 	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
 		return;
 	if (sk->sk_state == TCP_FIN_WAIT2) {
@@ -1365,7 +1380,7 @@ static void tcp_close_orphan(struct sock *sk, int state)
 	}
 	if (sk->sk_state == TCP_CLOSE)
 		inet_csk_destroy_sock(sk);
-	/* Otherwise, socket is reprieved until protocol close. */
+	/* Still closing: the protocol timers finish it later. */
 }
 
 /**
@@ -1553,8 +1568,8 @@ static int do_tcp_setsockopt_int(struct sock *sk, int optname, int val)
 
 	switch (optname) {
 	case TCP_MAXSEG:
-		/* Values greater than interface MTU won't take effect; the
-		 * range is Linux's. */
+		/* The route MTU still caps the MSS in use; only Linux's range
+		 * is checked here. */
 		if (val && (val < (int)TCP_MIN_MSS || val > (int)MAX_TCP_WINDOW))
 			return -EINVAL;
 		tp->rx_opt.user_mss = (u16)val;
@@ -1595,7 +1610,7 @@ static int do_tcp_setsockopt_int(struct sock *sk, int optname, int val)
 			WRITE_ONCE(tp->ext->linger2, val);
 		return 0;
 	case TCP_DEFER_ACCEPT:
-		/* Translate value in seconds to number of retransmits. */
+		/* seconds -> SYN-ACK retransmissions that cover them */
 		if (!tcp_ext_get(sk))
 			return -ENOMEM;
 		tp->ext->defer_accept = secs_to_retrans(val, 1,
@@ -1607,8 +1622,8 @@ static int do_tcp_setsockopt_int(struct sock *sk, int optname, int val)
 		tcp_sock_set_quickack(sk, val);
 		return 0;
 	case TCP_USER_TIMEOUT:
-		/* Cap the max time in ms TCP will retry or probe the window
-		 * before giving up and aborting (ETIMEDOUT) a connection. */
+		/* TCP_USER_TIMEOUT: ms of unacknowledged data (or unanswered
+		 * probes) before ETIMEDOUT (RFC 9293 3.8.3 USER TIMEOUT). */
 		if (val < 0)
 			return -EINVAL;
 		if (!tcp_ext_get(sk))

@@ -226,7 +226,8 @@ void tcp_cong_avoid_ai(struct tcp_sock *tp, u32 w, u32 acked)
 
 	if (w == 0)
 		w = 1;
-	/* If credits accumulated at a higher w, apply them gently now. */
+	/* w shrank since the credit was earned: turn the surplus into one
+	 * segment and clear it. */
 	if (tp->snd_cwnd_cnt >= w) {
 		tp->snd_cwnd_cnt = 0;
 		tcp_snd_cwnd_set(tp, tcp_snd_cwnd(tp) + 1);
@@ -250,13 +251,13 @@ void tcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked)
 	(void)ack;
 	if (!tcp_is_cwnd_limited(sk))
 		return;
-	/* In "safe" area, increase. */
+	/* below ssthresh: slow start */
 	if (tcp_in_slow_start(tp)) {
 		acked = tcp_slow_start(tp, acked);
 		if (!acked)
 			return;
 	}
-	/* In dangerous area, increase slowly. */
+	/* at or above ssthresh: congestion avoidance */
 	tcp_cong_avoid_ai(tp, tcp_snd_cwnd(tp), acked);
 }
 

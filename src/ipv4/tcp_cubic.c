@@ -55,23 +55,23 @@ static const u32 hystart_ack_delta_us = 2000;
 
 /* BIC TCP parameters (Linux's struct bictcp), behind icsk_ca_priv. */
 struct bictcp {
-	u32 cnt;              /* increase cwnd by 1 after ACKs */
-	u32 last_max_cwnd;    /* last maximum snd_cwnd (W_max) */
-	u32 last_cwnd;        /* the last snd_cwnd */
-	u32 last_time;        /* time (ms) when updated last_cwnd */
-	u32 bic_origin_point; /* origin point of bic function */
-	u32 bic_K;            /* time to origin point from epoch start, 1/1024 s */
+	u32 cnt;              /* ACKs per cwnd increment */
+	u32 last_max_cwnd;    /* W_max (RFC 9438) */
+	u32 last_cwnd;        /* cwnd when cnt was computed */
+	u32 last_time;        /* when last_cwnd was set (ms) */
+	u32 bic_origin_point; /* cwnd at the curve's plateau */
+	u32 bic_K;            /* K, 1/1024 s */
 	u32 delay_min;        /* min delay (us) */
 	u32 epoch_start;      /* beginning of an epoch (ms), 0 = none */
-	u32 ack_cnt;          /* number of acks */
-	u32 tcp_cwnd;         /* estimated tcp cwnd (Reno emulation) */
+	u32 ack_cnt;          /* ACKs for the Reno estimate */
+	u32 tcp_cwnd;         /* W_est (RFC 9438 4.3) */
 	u16 unused;
-	u8 sample_cnt;        /* number of samples to decide curr_rtt */
-	u8 found;             /* the exit point is found? */
-	u32 round_start;      /* beginning of each round (us) */
-	u32 end_seq;          /* end_seq of the round */
-	u32 last_ack;         /* last time when the ACK spacing is close (us) */
-	u32 curr_rtt;         /* the minimum rtt of current round (us) */
+	u8 sample_cnt;        /* delay samples this round */
+	u8 found;             /* HyStart ended slow start */
+	u32 round_start;      /* round start (us) */
+	u32 end_seq;          /* round ends when this is acked */
+	u32 last_ack;         /* last closely spaced ACK (us) */
+	u32 curr_rtt;         /* lowest delay this round (us) */
 };
 /* What icsk_ca_priv holds. */
 struct bictcp_priv {
@@ -180,8 +180,8 @@ static void cubictcp_cwnd_event(struct sock *sk, enum tcp_ca_event event)
 		u32 now = bictcp_clock_ms(sk);
 		s32 delta = (s32)(now - tcp_sk(sk)->lsndtime);
 
-		/* We were application limited (idle) for a while. Shift
-		 * epoch_start to keep cwnd growth to cubic curve. */
+		/* After an idle spell, move the epoch forward by its length so
+		 * growth resumes on the same curve (RFC 9438 5.8). */
 		if (ca && ca->epoch_start && delta > 0) {
 			ca->epoch_start += (u32)delta;
 			if (after(ca->epoch_start, now))
@@ -240,13 +240,12 @@ static void bictcp_update(struct sock *sk, struct bictcp *ca, u32 cwnd,
 	u32 delta, bic_target, max_cnt, now = bictcp_clock_ms(sk);
 	u64 offs, t;
 
-	ca->ack_cnt += acked;   /* count the number of ACKed packets */
+	ca->ack_cnt += acked;   /* ACKs for W_est */
 
 	if (ca->last_cwnd == cwnd && (s32)(now - ca->last_time) <= 1000 / 32)
 		return;
-	/* The CUBIC function can update ca->cnt at most once per tick (ms).
-	 * On all other ACKs within the same tick, only the Reno emulation
-	 * below runs. */
+	/* Recompute the curve at most once per ms; other ACKs in the same ms
+	 * only advance the Reno estimate. */
 	if (ca->epoch_start && now == ca->last_time)
 		goto tcp_friendliness;
 
@@ -254,9 +253,9 @@ static void bictcp_update(struct sock *sk, struct bictcp *ca, u32 cwnd,
 	ca->last_time = now;
 
 	if (ca->epoch_start == 0) {
-		ca->epoch_start = now ? now : 1;  /* record beginning */
-		ca->ack_cnt = acked;              /* start counting */
-		ca->tcp_cwnd = cwnd;              /* syn with cubic */
+		ca->epoch_start = now ? now : 1;  /* new epoch starts now */
+		ca->ack_cnt = acked;              /* fresh W_est count */
+		ca->tcp_cwnd = cwnd;              /* W_est starts at cwnd */
 		if (ca->last_max_cwnd <= cwnd) {
 			ca->bic_K = 0;
 			ca->bic_origin_point = cwnd;
@@ -280,24 +279,24 @@ static void bictcp_update(struct sock *sk, struct bictcp *ca, u32 cwnd,
 	else
 		offs = t - ca->bic_K;
 
-	/* c/rtt * (t-K)^3 */
+	/* C * (t - K)^3 in segments */
 	delta = (u32)((CUBE_RTT_SCALE * offs * offs * offs) >>
 		      (10 + 3 * BICTCP_HZ));
-	if (t < ca->bic_K)        /* below origin */
+	if (t < ca->bic_K)        /* before K: concave */
 		bic_target = ca->bic_origin_point - delta;
-	else                      /* above origin */
+	else                      /* after K: convex */
 		bic_target = ca->bic_origin_point + delta;
 
-	/* cubic function - calc bictcp_cnt */
+	/* ACKs per increment from target vs cwnd */
 	if (bic_target > cwnd)
 		ca->cnt = cwnd / (bic_target - cwnd);
 	else
-		ca->cnt = 100 * cwnd;     /* very small increment */
+		ca->cnt = 100 * cwnd;     /* grow very slowly */
 
-	/* The initial growth of cubic function may be too conservative
-	 * when the available bandwidth is still unknown. */
+	/* With no W_max yet the curve can be too cautious while the path
+	 * capacity is unknown. */
 	if (ca->last_max_cwnd == 0 && ca->cnt > 20)
-		ca->cnt = 20;   /* increase cwnd 5% per RTT */
+		ca->cnt = 20;   /* about 5% per RTT */
 
 tcp_friendliness:
 	/* RFC 9438 4.3: the Reno-friendly region, W_est grows by
@@ -308,19 +307,19 @@ tcp_friendliness:
 		delta = (cwnd * scale) >> 3;
 		if (delta == 0)
 			delta = 1;
-		while (ca->ack_cnt > delta) {   /* update tcp cwnd */
+		while (ca->ack_cnt > delta) {   /* advance W_est */
 			ca->ack_cnt -= delta;
 			ca->tcp_cwnd++;
 		}
-		if (ca->tcp_cwnd > cwnd) {      /* if bic is slower than tcp */
+		if (ca->tcp_cwnd > cwnd) {      /* Reno would be faster */
 			delta = ca->tcp_cwnd - cwnd;
 			max_cnt = cwnd / delta;
 			if (ca->cnt > max_cnt)
 				ca->cnt = max_cnt;
 		}
 	}
-	/* The maximum rate of cwnd increase CUBIC allows is 1 packet per 2
-	 * packets ACKed, meaning cwnd grows at 1.5x per RTT. */
+	/* Cap growth at one segment per two ACKed, i.e. at most 1.5x cwnd per
+	 * RTT. */
 	if (ca->cnt < 2)
 		ca->cnt = 2;
 }
@@ -358,8 +357,9 @@ static u32 cubictcp_recalc_ssthresh(struct sock *sk)
 		bictcp_init_state(bictcp_priv(sk), &tmp);
 		ca = &tmp;
 	}
-	ca->epoch_start = 0;    /* end of epoch */
-	/* Wmax and fast convergence */
+	ca->epoch_start = 0;    /* curve restarts at next ACK */
+	/* RFC 9438 4.7: lower W_max further when losses come earlier than last
+	 * time */
 	if (tcp_snd_cwnd(tp) < ca->last_max_cwnd && fast_convergence)
 		ca->last_max_cwnd = (tcp_snd_cwnd(tp) *
 				     (BICTCP_BETA_SCALE + beta)) /
@@ -402,12 +402,12 @@ static void hystart_update(struct sock *sk, struct bictcp *ca, u32 delay)
 	if (hystart_detect & HYSTART_ACK_TRAIN) {
 		u32 now = bictcp_clock_us(sk);
 
-		/* first detection parameter - ack-train detection */
+		/* HyStart ACK-train test */
 		if ((s32)(now - ca->last_ack) <= (s32)hystart_ack_delta_us) {
 			ca->last_ack = now;
 			threshold = ca->delay_min + hystart_ack_delay(sk);
-			/* Hystart ack train triggers if we get ack past
-			 * ca->delay_min/2 (no pacing). */
+			/* Closely spaced ACKs spanning more than delay_min/2
+			 * mean the pipe is full. */
 			threshold >>= 1;
 			if ((s32)(now - ca->round_start) > (s32)threshold) {
 				ca->found = 1;
@@ -422,7 +422,7 @@ static void hystart_update(struct sock *sk, struct bictcp *ca, u32 delay)
 	}
 
 	if (hystart_detect & HYSTART_DELAY) {
-		/* obtain the minimum delay of more than sampling packets */
+		/* take the smallest of the first samples of the round */
 		if (ca->curr_rtt > delay)
 			ca->curr_rtt = delay;
 		if (ca->sample_cnt < HYSTART_MIN_SAMPLES) {
@@ -453,7 +453,7 @@ static void cubictcp_acked(struct sock *sk, const struct ack_sample *sample)
 	struct bictcp *ca;
 	u32 delay;
 
-	/* Some calls are for duplicates without timestamps */
+	/* no RTT sample on this ACK */
 	if (sample->rtt_us < 0)
 		return;
 	/* Before init (the SYN's ACK) Linux's samples go to state that init
@@ -461,13 +461,13 @@ static void cubictcp_acked(struct sock *sk, const struct ack_sample *sample)
 	ca = bictcp_ca(sk);
 	if (!ca)
 		return;
-	/* Discard delay samples right after fast recovery */
+	/* Delays just after recovery include queue drain time: skip them. */
 	if (ca->epoch_start && (s32)(bictcp_clock_ms(sk) - ca->epoch_start) < 1000)
 		return;
 	delay = (u32)sample->rtt_us;
 	if (delay == 0)
 		delay = 1;
-	/* first time call or link delay decreases */
+	/* first sample, or a new minimum */
 	if (ca->delay_min == 0 || ca->delay_min > delay)
 		ca->delay_min = delay;
 	if (!ca->found && tcp_in_slow_start(tp) && hystart &&

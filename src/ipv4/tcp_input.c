@@ -209,7 +209,7 @@ void tcp_parse_options(const struct net *net, const struct sk_buff *skb,
 				return;
 			opsize = *ptr++;
 			if (opsize < 2 || opsize > length)
-				return; /* "silly options" / partial option */
+				return; /* malformed length */
 			tcp_parse_one_option(net, skb, th, ptr, opcode, opsize,
 					     opt_rx, estab);
 			ptr += opsize - 2;
@@ -280,12 +280,11 @@ static bool tcp_paws_reject_at(const struct tcp_options_received *rx_opt,
 {
 	if (tcp_paws_check_at(rx_opt, 0, now_s, have_now))
 		return false;
-	/* RST segments are not recommended to carry timestamp, and, if they
-	 * do, it is recommended to ignore PAWS because "their cleanup
-	 * function should take precedence over timestamps." Linux accepts
-	 * them when ts_recent is older than TCP_PAWS_MSL. Without a clock
-	 * (the caller gave none) the RST is accepted: its sequence number is
-	 * still checked. */
+	/* RFC 7323 5.2 advises against applying PAWS to a RST: tearing down a
+	 * dead connection matters more than timestamp ordering. We take a RST
+	 * once ts_recent has aged past TCP_PAWS_MSL. When the caller passes no
+	 * clock the RST is taken as well; its sequence number is still
+	 * validated later. */
 	if (rst && (!have_now ||
 		    (s32)(now_s - (rx_opt->ts_recent_stamp + TCP_PAWS_MSL)) >= 0))
 		return false;
@@ -384,11 +383,11 @@ static bool __tcp_oow_rate_limited(struct net *net, int mib_idx,
 		if (elapsed >= 0 &&
 		    elapsed < READ_ONCE(net->ipv4.sysctl_tcp_invalid_ratelimit)) {
 			NET_INC_STATS(net, mib_idx);
-			return true; /* rate-limited: don't send yet! */
+			return true; /* too soon: suppress it */
 		}
 	}
 	WRITE_ONCE(*last_oow_ack_time, now ? now : 1);
-	return false; /* not rate-limited: go ahead, send dupack now! */
+	return false; /* interval elapsed: this ACK may go out */
 }
 
 /**
@@ -400,7 +399,8 @@ static bool __tcp_oow_rate_limited(struct net *net, int mib_idx,
 bool tcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
 			  int mib_idx, u32 *last_oow_ack_time)
 {
-	/* Data packets without SYNs are not likely part of an ACK loop. */
+	/* A plain data segment cannot feed an endless ACK exchange, so it is
+	 * never throttled. */
 	if (TCP_SKB_CB(skb)->seq != TCP_SKB_CB(skb)->end_seq &&
 	    !(TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN))
 		return false;
@@ -420,14 +420,14 @@ void tcp_send_challenge_ack(struct sock *sk)
 	u32 count, now;
 	int ack_limit;
 
-	/* First check our per-socket dupack rate limit. */
+	/* Per-connection throttle comes first. */
 	if (__tcp_oow_rate_limited(net, LINUX_MIB_TCPACKSKIPPEDCHALLENGE,
 				   &tp->last_oow_ack_time))
 		return;
 	ack_limit = READ_ONCE(net->ipv4.sysctl_tcp_challenge_ack_limit);
 	if (ack_limit == INT_MAX)
 		goto send_ack;
-	/* Then check host-wide RFC 5961 rate limit. */
+	/* Then the stack-wide per-second budget (RFC 5961 7). */
 	now = tcp_now_s(net);
 	if (now != READ_ONCE(net->ipv4.tcp_challenge_timestamp)) {
 		u32 half = ((u32)ack_limit + 1) >> 1;
@@ -482,8 +482,9 @@ static void tcp_measure_rcv_mss(struct sock *sk, const struct sk_buff *skb,
 			(u16)min_t(unsigned int, len, tcp_sk(sk)->advmss);
 		return;
 	}
-	/* Otherwise, we make more careful check taking into account, that
-	 * SACKs block is variable. */
+	/* The header length varies with the SACK blocks carried, so estimate
+	 * the payload size from what is left once the usual option bytes are
+	 * removed. */
 	len += tcp_sk(sk)->tcp_header_len;
 	if (len >= TCP_MSS_DEFAULT + sizeof(struct sl_tcphdr) ||
 	    (len >= TCP_MIN_MSS + sizeof(struct sl_tcphdr) &&
@@ -541,9 +542,9 @@ static void tcp_rcv_rtt_update(struct tcp_sock *tp, u32 sample, int win_dep)
 	long m = sample;
 
 	if (new_sample != 0) {
-		/* If we sample in larger samples in the non-timestamp case,
-		 * we could grossly overestimate the RTT: take the minimum of
-		 * per-window samples, an EWMA of timestamp ones. */
+		/* Without timestamps one sample spans a whole window and
+		 * overstates the RTT, so keep the smallest of those; timestamp
+		 * samples are per segment and can be smoothed with an EWMA. */
 		if (!win_dep) {
 			m -= (new_sample >> 3);
 			new_sample = (u32)((long)new_sample + m);
@@ -553,7 +554,7 @@ static void tcp_rcv_rtt_update(struct tcp_sock *tp, u32 sample, int win_dep)
 				new_sample = (u32)m;
 		}
 	} else {
-		/* No previous measure. */
+		/* First sample: adopt it as is. */
 		new_sample = (u32)(m << 3);
 	}
 	tp->rcv_rtt_est.rtt_us = new_sample;
@@ -626,7 +627,7 @@ void tcp_rcv_space_adjust(struct sock *sk)
 	time = tcp_stamp_us_delta(tp->tcp_mstamp, tp->rcvq_space.time);
 	if (time < (tp->rcv_rtt_est.rtt_us >> 3) || tp->rcv_rtt_est.rtt_us == 0)
 		return;
-	/* Number of bytes copied to user in last RTT */
+	/* bytes the reader consumed during the last receiver RTT */
 	copied = tp->copied_seq - tp->rcvq_space.seq;
 	if (copied <= tp->rcvq_space.space)
 		goto new_measure;
@@ -635,10 +636,11 @@ void tcp_rcv_space_adjust(struct sock *sk)
 		u64 rcvwin, grow;
 		int rcvbuf;
 
-		/* minimal window to cope with packet losses, assuming steady
-		 * state. Add some cushion because of small variations. */
+		/* Room for two RTTs of reading, so a lost segment does not
+		 * stall the sender while we wait for its retransmission. */
 		rcvwin = ((u64)copied << 1) + 16 * (u64)tp->advmss;
-		/* Accommodate for sender rate increase (eg. slow start) */
+		/* The sender may still be speeding up (slow start): add the
+		 * growth seen since the previous round. */
 		grow = rcvwin * (copied - tp->rcvq_space.space);
 		grow /= tp->rcvq_space.space;
 		rcvwin += (grow << 1);
@@ -647,7 +649,8 @@ void tcp_rcv_space_adjust(struct sock *sk)
 			       READ_ONCE(net->ipv4.sysctl_tcp_rmem[2]));
 		if (rcvbuf > sk->sk_rcvbuf) {
 			WRITE_ONCE(sk->sk_rcvbuf, rcvbuf);
-			/* Make the window clamp follow along. */
+			/* Let the largest window we may offer grow with the
+			 * buffer. */
 			tp->window_clamp = (u32)tcp_win_from_space(sk, rcvbuf);
 		}
 	}
@@ -741,7 +744,7 @@ void tcp_init_buffer_space(struct sock *sk)
 			tp->window_clamp = max(maxwin - (maxwin >> tcp_app_win),
 					       4 * tp->advmss);
 	}
-	/* Force reservation of one segment. */
+	/* The buffer must hold at least one full segment. */
 	if (tcp_app_win && tp->window_clamp > 2 * tp->advmss &&
 	    tp->window_clamp + tp->advmss > maxwin)
 		tp->window_clamp = max(2 * tp->advmss, maxwin - tp->advmss);
@@ -755,11 +758,11 @@ static bool tcp_should_expand_sndbuf(const struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 
-	/* If the user specified a specific send buffer setting, do not
-	 * modify it. */
+	/* SO_SNDBUF fixed the size: leave it alone. */
 	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
 		return false;
-	/* If we filled the congestion window, do not expand. */
+	/* A full cwnd means the network, not the buffer, is the limit; growing
+	 * the buffer would not help. */
 	if (tcp_packets_in_flight(tp) >= tcp_snd_cwnd(tp))
 		return false;
 	return true;
@@ -807,15 +810,16 @@ static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb, u32 len)
 	tcp_rcv_rtt_measure(tp);
 	now = tcp_now_ms(sk);
 	if (!icsk->icsk_ack.ato) {
-		/* The _first_ data packet received, initialize delayed ACK
-		 * engine. */
+		/* First payload on this connection: start delayed-ACK timing
+		 * from scratch. */
 		tcp_incr_quickack(sk, TCP_MAX_QUICKACKS);
 		icsk->icsk_ack.ato = TCP_ATO_MIN;
 	} else {
 		u32 m = (now - icsk->icsk_ack.lrcvtime) * 1000U;
 
 		if (m <= TCP_ATO_MIN / 2) {
-			/* The fastest case is the first. */
+			/* Gap under ato/2: segments come quickly, shrink ato
+			 * toward the gap. */
 			icsk->icsk_ack.ato = (icsk->icsk_ack.ato >> 1) +
 					     TCP_ATO_MIN / 2;
 		} else if (m < icsk->icsk_ack.ato) {
@@ -823,8 +827,9 @@ static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb, u32 len)
 			if (icsk->icsk_ack.ato > icsk->icsk_rto)
 				icsk->icsk_ack.ato = icsk->icsk_rto;
 		} else if (m > icsk->icsk_rto) {
-			/* Too long gap. Apparently sender failed to restart
-			 * window, so that we send ACKs quickly. */
+			/* A gap longer than the RTO suggests the sender
+			 * restarted from idle; ACK promptly so its window
+			 * reopens fast. */
 			tcp_incr_quickack(sk, TCP_MAX_QUICKACKS);
 		}
 	}
@@ -843,23 +848,23 @@ static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb, u32 len)
 static void tcp_rtt_estimator(struct sock *sk, long mrtt_us)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	long m = mrtt_us; /* RTT */
+	long m = mrtt_us; /* the new sample, us */
 	u32 srtt = tp->srtt_us;
 
 	if (srtt != 0) {
-		m -= (srtt >> 3);           /* m is now error in rtt est */
-		srtt = (u32)((long)srtt + m); /* rtt = 7/8 rtt + 1/8 new */
+		m -= (srtt >> 3);           /* m = sample - SRTT */
+		srtt = (u32)((long)srtt + m); /* SRTT += err/8 */
 		if (m < 0) {
-			m = -m;             /* m is now abs(error) */
-			m -= (tp->mdev_us >> 2); /* similar update on mdev */
+			m = -m;             /* m = |err| */
+			m -= (tp->mdev_us >> 2); /* |err| - mdev/4 */
 			/* Linux: a decreasing RTT must not inflate mdev as
 			 * much (the Eifel "RTO jump" problem). */
 			if (m > 0)
 				m >>= 3;
 		} else {
-			m -= (tp->mdev_us >> 2); /* similar update on mdev */
+			m -= (tp->mdev_us >> 2); /* err - mdev/4 */
 		}
-		tp->mdev_us = (u32)((long)tp->mdev_us + m); /* mdev = 3/4 mdev + 1/4 new */
+		tp->mdev_us = (u32)((long)tp->mdev_us + m); /* mdev += that */
 		if (tp->mdev_us > tp->mdev_max_us) {
 			tp->mdev_max_us = tp->mdev_us;
 			if (tp->mdev_max_us > tp->rttvar_us)
@@ -873,8 +878,8 @@ static void tcp_rtt_estimator(struct sock *sk, long mrtt_us)
 		}
 	} else {
 		/* RFC 6298 2.2: no previous measure. */
-		srtt = (u32)(m << 3);   /* take the measured time to be rtt */
-		tp->mdev_us = (u32)(m << 1); /* make sure rto = 3*rtt */
+		srtt = (u32)(m << 3);   /* SRTT = R (stored scaled by 8) */
+		tp->mdev_us = (u32)(m << 1); /* RTO = 3R */
 		tp->rttvar_us = max(tp->mdev_us, tcp_rto_min_us(sk));
 		tp->mdev_max_us = tp->rttvar_us;
 		tp->rtt_seq = tp->snd_nxt;
@@ -937,7 +942,7 @@ static bool tcp_ack_update_rtt(struct sock *sk, int flag, long seq_rtt_us,
 	tcp_update_rtt_min(sk, (u32)ca_rtt_us, flag);
 	tcp_rtt_estimator(sk, seq_rtt_us);
 	tcp_set_rto(sk);
-	/* RFC6298: only reset backoff on valid RTT measurement. */
+	/* RFC 6298 5.7: the backoff is cleared only by a trustworthy sample. */
 	inet_csk(sk)->icsk_backoff = 0;
 	return true;
 }
@@ -977,9 +982,9 @@ void tcp_rearm_rto(struct sock *sk)
 		    icsk->icsk_pending == ICSK_TIME_LOSS_PROBE) {
 			s64 delta_us = tcp_rto_delta_us(sk);
 
-			/* delta_us may not be positive if the socket is
-			 * locked when the retrans timer fires and is
-			 * rescheduled. */
+			/* The head may already be overdue when the timer fired
+			 * while the socket was owned and got deferred; fire
+			 * again right away. */
 			rto = (u64)max_t(s64, delta_us, 1);
 		}
 		tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, rto, TCP_RTO_MAX);
@@ -1047,7 +1052,8 @@ void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 		return;
 	if (sacked & TCPCB_LOST) {
 		if (sacked & TCPCB_SACKED_RETRANS) {
-			/* Account for retransmits that are lost again */
+			/* The retransmission itself was lost: it no longer
+			 * counts in flight. */
 			TCP_SKB_CB(skb)->sacked &= (u8)~TCPCB_SACKED_RETRANS;
 			tp->retrans_out -= pcount;
 			NET_ADD_STATS(sock_net(sk), LINUX_MIB_TCPLOSTRETRANSMIT,
@@ -1079,7 +1085,8 @@ void tcp_clear_retrans(struct tcp_sock *tp)
 static void tcp_init_undo(struct tcp_sock *tp)
 {
 	tp->undo_marker = tp->snd_una;
-	/* Retransmissions still in flight may cause DSACKs later. */
+	/* Remember the resent segments: D-SACKs for them may still come back
+	 * and prove the retransmissions unnecessary. */
 	tp->undo_retrans = (int)tp->retrans_out;
 	if (tp->xfer->tlp_high_seq && tp->xfer->tlp_retrans)
 		tp->undo_retrans++;
@@ -1175,7 +1182,8 @@ static void tcp_check_sack_reordering(struct sock *sk, u32 low_seq, int ts)
 		tp->reordering = min_t(u32, (metric + mss - 1) / mss,
 				       (u32)READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_max_reordering));
 	}
-	/* This exciting event is worth to be remembered. 8) */
+	/* Count how often reordering was detected
+	 * (TCPSACKReorder/TCPTSReorder). */
 	tp->reord_seen++;
 	NET_INC_STATS(sock_net(sk),
 		      ts ? LINUX_MIB_TCPTSREORDER : LINUX_MIB_TCPSACKREORDER);
@@ -1187,13 +1195,14 @@ static void tcp_timeout_mark_lost(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb, *head = tcp_rtx_queue_head(sk);
-	bool is_reneg; /* is receiver reneging on SACKs? */
+	bool is_reneg; /* peer dropped SACKed data? */
 
 	is_reneg = head && (TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED);
 	if (is_reneg) {
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPSACKRENEGING);
 		tp->sacked_out = 0;
-		/* Mark SACK reneging until we recover from this loss event. */
+		/* Keep treating SACK info as unreliable for this whole loss
+		 * episode. */
 		tp->is_sack_reneg = 1;
 	} else if (tcp_is_reno(tp)) {
 		tcp_reset_reno_sack(tp);
@@ -1202,7 +1211,7 @@ static void tcp_timeout_mark_lost(struct sock *sk)
 		if (is_reneg)
 			TCP_SKB_CB(skb)->sacked &= (u8)~TCPCB_SACKED_ACKED;
 		else if (skb != head && tcp_rack_skb_timeout(tp, skb, 0) > 0)
-			continue; /* Don't mark recently sent ones lost yet */
+			continue; /* too recent to call lost */
 		tcp_mark_skb_lost(sk, skb);
 	}
 }
@@ -1222,7 +1231,8 @@ void tcp_enter_loss(struct sock *sk)
 	u32 reordering;
 
 	tcp_timeout_mark_lost(sk);
-	/* Reduce ssthresh if it has not yet been made inside this window. */
+	/* Only one ssthresh reduction per window of data (RFC 5681 3.1): skip
+	 * it if a recovery in this window already lowered it. */
 	if (icsk->icsk_ca_state <= TCP_CA_Disorder ||
 	    !after(tp->high_seq, tp->snd_una) ||
 	    (icsk->icsk_ca_state == TCP_CA_Loss && !icsk->icsk_retransmits)) {
@@ -1235,17 +1245,17 @@ void tcp_enter_loss(struct sock *sk)
 	tcp_snd_cwnd_set(tp, tcp_packets_in_flight(tp) + 1);
 	tp->snd_cwnd_cnt = 0;
 	tp->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
-	/* Timeout in disordered state after receiving substantial DUPACKs
-	 * suggests that the degree of reordering is over-estimated. */
+	/* An RTO while dupACKs were piling up in Disorder means the reordering
+	 * estimate kept us from a fast retransmit: shrink it back. */
 	reordering = (u32)READ_ONCE(net->ipv4.sysctl_tcp_reordering);
 	if (icsk->icsk_ca_state <= TCP_CA_Disorder && tp->sacked_out >= reordering)
 		tp->reordering = min(tp->reordering, reordering);
 	tcp_set_ca_state(sk, TCP_CA_Loss);
 	tp->high_seq = tp->snd_nxt;
 	tp->xfer->tlp_high_seq = 0;
-	/* F-RTO RFC5682 sec 3.1 step 1: retransmit SND.UNA if no previous
-	 * loss recovery is underway except recurring timeout(s) on the same
-	 * SND.UNA (sec 3.2). */
+	/* F-RTO (RFC 5682 3.1, first step) is armed only when no other recovery
+	 * is in progress, except repeated RTOs for the same SND.UNA (RFC 5682
+	 * 3.2). */
 	tp->frto = READ_ONCE(net->ipv4.sysctl_tcp_frto) &&
 		   (new_recovery || icsk->icsk_retransmits);
 }
@@ -1292,7 +1302,8 @@ void tcp_cwnd_reduction(struct sock *sk, int newly_acked_sacked,
 			sndcnt++;
 		sndcnt = min(delta, sndcnt);
 	}
-	/* Force a fast retransmit upon entering fast recovery */
+	/* On entry to recovery at least one segment (the fast retransmit) must
+	 * go out. */
 	sndcnt = max(sndcnt, (tp->xfer->prr_out ? 0 : 1));
 	tcp_snd_cwnd_set(tp, tcp_packets_in_flight(tp) + (u32)sndcnt);
 }
@@ -1303,7 +1314,8 @@ static void tcp_end_cwnd_reduction(struct sock *sk)
 
 	if (inet_csk(sk)->icsk_ca_ops->cong_control)
 		return;
-	/* Reset cwnd to ssthresh in CWR or Recovery (unless it's undone) */
+	/* Leaving CWR or Recovery without undo: settle cwnd at the reduced
+	 * ssthresh. */
 	if (tp->snd_ssthresh < TCP_INFINITE_SSTHRESH &&
 	    (inet_csk(sk)->icsk_ca_state == TCP_CA_CWR || tp->undo_marker)) {
 		tcp_snd_cwnd_set(tp, tp->snd_ssthresh);
@@ -1356,8 +1368,9 @@ static bool tcp_packet_delayed(const struct sock *sk)
 	if (tp->retrans_stamp && tp->rx_opt.saw_tstamp && tp->rx_opt.rcv_tsecr &&
 	    before(tp->rx_opt.rcv_tsecr, tp->retrans_stamp))
 		return true;
-	/* Nothing was retransmitted (retrans_stamp==0), which may happen in
-	 * fast recovery; not in SYN_SENT where FLAG_SYN_ACKED clears it. */
+	/* retrans_stamp is 0 when nothing was resent, as can happen in fast
+	 * recovery. SYN_SENT never gets here with 0, since FLAG_SYN_ACKED
+	 * clears it first. */
 	if (!tp->retrans_stamp && sk->sk_state != TCP_SYN_SENT)
 		return true;
 	return false;
@@ -1390,8 +1403,9 @@ static void tcp_undo_cwnd_reduction(struct sock *sk, bool unmark_loss)
 	}
 	tp->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
 	tp->undo_marker = 0;
-	/* Force RACK to re-exam losses (nothing to examine when idle: a
-	 * D-SACK may undo after everything was acked). */
+	/* Have RACK look at every segment again after the undo; skipped when
+	 * nothing is left in flight (a late D-SACK can undo after all data was
+	 * acked). */
 	if (tcp_xfer_active(tp))
 		tp->xfer->rack.advanced = 1;
 }
@@ -1401,8 +1415,10 @@ static bool tcp_is_non_sack_preventing_reopen(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	if (tp->snd_una == tp->high_seq && tcp_is_reno(tp)) {
-		/* Hold old state until something *above* high_seq is ACKed.
-		 * RFC 6582 3.2 step 4 (NewReno "impatient" avoidance). */
+		/* Without SACK, stay in recovery until an ACK moves past
+		 * high_seq, so that later duplicate ACKs for the same window do
+		 * not retrigger it (RFC 6582 3.2 step 4; RFC 6582 4.1 explains
+		 * the false fast retransmits this avoids). */
 		if (!tcp_any_retrans_done(sk))
 			tp->retrans_stamp = 0;
 		return true;
@@ -1410,14 +1426,14 @@ static bool tcp_is_non_sack_preventing_reopen(struct sock *sk)
 	return false;
 }
 
-/* People celebrate: "We love our President!" (Linux). */
+/* Recovery is over: undo the reduction if it proved spurious. */
 static bool tcp_try_undo_recovery(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	if (tcp_may_undo(sk)) {
-		/* Happy end! We did not retransmit anything or our original
-		 * transmission succeeded. */
+		/* Either nothing was resent or the originals got there: the
+		 * reduction was unneeded. */
 		tcp_undo_cwnd_reduction(sk, false);
 		NET_INC_STATS(sock_net(sk),
 			      inet_csk(sk)->icsk_ca_state == TCP_CA_Loss ?
@@ -1510,13 +1526,13 @@ static bool tcp_try_undo_partial(struct sock *sk, u32 prior_snd_una,
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	if (tp->undo_marker && tcp_packet_delayed(sk)) {
-		/* Plain luck! Hole if filled with delayed packet, rather
-		 * than with a retransmit. Check reordering. */
+		/* The hole closed with the delayed original, not our
+		 * retransmission: evidence of reordering. */
 		tcp_check_sack_reordering(sk, prior_snd_una, 1);
-		/* We are getting evidence that the reordering degree is
-		 * higher than we realized. If there are no retransmits out
-		 * then we can undo. Otherwise we clock out new packets but
-		 * do not mark more packets lost or retransmit more. */
+		/* Reordering is deeper than we assumed. If none of our
+		 * retransmissions is still outstanding we can undo; if some
+		 * are, keep sending new data but stop marking or resending more
+		 * segments. */
 		if (tp->retrans_out)
 			return true;
 		if (!tcp_any_retrans_done(sk))
@@ -1525,7 +1541,8 @@ static bool tcp_try_undo_partial(struct sock *sk, u32 prior_snd_una,
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPPARTIALUNDO);
 		tcp_try_keep_open(sk);
 	} else {
-		/* Partial ACK arrived. Force fast retransmit. */
+		/* Partial ACK (RFC 6582 3.2 step 3): resend the next hole now.
+		 */
 		*do_lost = tcp_force_fast_retransmit(sk);
 	}
 	return false;
@@ -1583,7 +1600,7 @@ static void tcp_update_scoreboard(struct sock *sk, int fast_rexmit)
 	int sacked_upto = (int)tp->sacked_out - (int)tp->reordering;
 
 	if (tcp_is_reno(tp))
-		return; /* tcp_newreno_mark_lost did it */
+		return; /* already marked by tcp_newreno_mark_lost */
 	if (sacked_upto >= 0)
 		tcp_mark_head_lost(sk, sacked_upto, 0);
 	else if (fast_rexmit)
@@ -1615,10 +1632,10 @@ static bool tcp_time_to_recover(const struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 
-	/* Trick#1: The loss is proven. */
+	/* Segments are already marked lost: recover. */
 	if (tp->lost_out)
 		return true;
-	/* Not-A-Trick#2 : Classic rule... */
+	/* The DupThresh test of RFC 6675 5 / RFC 5681 3.2. */
 	if (!tcp_is_rack(sk) && tp->sacked_out + 1 > tp->reordering)
 		return true;
 	return false;
@@ -1649,19 +1666,19 @@ static void tcp_process_loss(struct sock *sk, int flag, int num_dupack,
 
 	if ((flag & FLAG_SND_UNA_ADVANCED) && tcp_try_undo_loss(sk, false))
 		return;
-	if (tp->frto) { /* F-RTO RFC5682 sec 3.1 (sack enhanced version). */
-		/* Step 3.b. A timeout is spurious if not all data are
-		 * retransmitted, i.e., never-retransmitted data are (s)acked. */
+	if (tp->frto) { /* F-RTO, using the SACK-based variant of RFC 5682 4. */
+		/* RFC 5682 step 3.b: if data never resent gets (S)ACKed, the
+		 * originals arrived and the RTO was spurious. */
 		if ((flag & FLAG_ORIG_SACK_ACKED) && tcp_try_undo_loss(sk, true))
 			return;
 		if (after(tp->snd_nxt, tp->high_seq)) {
 			if ((flag & FLAG_DATA_SACKED) || num_dupack)
-				tp->frto = 0; /* Step 3.a. loss was real */
+				tp->frto = 0; /* RFC 5682 3.a: real loss */
 		} else if ((flag & FLAG_SND_UNA_ADVANCED) && !recovered) {
 			tp->high_seq = tp->snd_nxt;
-			/* Step 2.b. Try send new data (but deferred until
-			 * cwnd is updated in tcp_ack()). Otherwise fall back
-			 * to the conventional recovery. */
+			/* RFC 5682 step 2.b: send new data; the actual transmit
+			 * waits for tcp_ack to update cwnd. When there is none
+			 * to send, continue with ordinary RTO recovery. */
 			if (tcp_send_head(sk) &&
 			    after(tcp_wnd_end(tp), tp->snd_nxt)) {
 				*rexmit = REXMIT_NEW;
@@ -1671,13 +1688,14 @@ static void tcp_process_loss(struct sock *sk, int flag, int num_dupack,
 		}
 	}
 	if (recovered) {
-		/* F-RTO RFC5682 sec 3.1 step 2.a and 1st part of step 3.a */
+		/* RFC 5682 step 2.a, and the first half of 3.a: a duplicate
+		 * ACK, or no new data sent, ends F-RTO. */
 		tcp_try_undo_recovery(sk);
 		return;
 	}
 	if (tcp_is_reno(tp)) {
-		/* A Reno DUPACK means new data in F-RTO step 2.b above are
-		 * delivered. Undo the RTO loss recovery sack-style. */
+		/* Without SACK, a dupACK after step 2.b shows the new data
+		 * arrived; undo the RTO recovery as the SACK variant would. */
 		if (after(tp->snd_nxt, tp->high_seq) && num_dupack)
 			tcp_add_reno_sack(sk, num_dupack);
 		else if (flag & FLAG_SND_UNA_ADVANCED)
@@ -1693,8 +1711,8 @@ static bool tcp_fastretrans_exit(struct sock *sk)
 
 	switch (inet_csk(sk)->icsk_ca_state) {
 	case TCP_CA_CWR:
-		/* CWR is to be held something *above* high_seq is ACKed for
-		 * CWR bit to reach receiver. */
+		/* Stay in CWR until an ACK covers data beyond high_seq, which
+		 * shows the peer saw our CWR flag (RFC 3168 6.1.2). */
 		if (tp->snd_una != tp->high_seq) {
 			tcp_end_cwnd_reduction(sk);
 			tcp_set_ca_state(sk, TCP_CA_Open);
@@ -1731,8 +1749,9 @@ static bool tcp_fastretrans_recovery(struct sock *sk, u32 prior_snd_una,
 	if (inet_csk(sk)->icsk_ca_state != TCP_CA_Recovery) {
 		if (!tcp_time_to_recover(sk))
 			return true;
-		/* Undo reverts the recovery state. If loss is evident,
-		 * starts a new recovery (e.g. reordering then loss). */
+		/* After an undo, either return to normal or, if losses are
+		 * still evident, begin a fresh recovery (reordering followed by
+		 * real loss). */
 		tcp_enter_recovery(sk, flag & FLAG_ECE);
 	}
 	return false;
@@ -1757,21 +1776,20 @@ static void tcp_fastretrans_alert(struct sock *sk, u32 prior_snd_una,
 
 	if (!tp->packets_out && tp->sacked_out)
 		tp->sacked_out = 0;
-	/* A. ECE, hence prohibit cwnd undoing, the reduction is required. */
+	/* ECN echo: the reduction is real, so undo must not revert it. */
 	if (ece_ack)
 		tp->prior_ssthresh = 0;
-	/* B. In all the states check for reneging SACKs. */
+	/* Whatever the state, detect a peer discarding data it SACKed. */
 	if (tcp_check_sack_reneging(sk, ack_flag))
 		return;
-	/* D. Check state exit conditions. State can be terminated when
-	 * high_seq is ACKed. */
+	/* Can the current episode end? Only once high_seq is acknowledged. */
 	if (icsk->icsk_ca_state == TCP_CA_Open) {
 		tp->retrans_stamp = 0;
 	} else if (!before(tp->snd_una, tp->high_seq)) {
 		if (tcp_fastretrans_exit(sk))
 			return;
 	}
-	/* E. Process state. */
+	/* Per-state handling of this ACK. */
 	switch (icsk->icsk_ca_state) {
 	case TCP_CA_Recovery:
 		if (tcp_fastretrans_recovery(sk, prior_snd_una, num_dupack,
@@ -1786,7 +1804,8 @@ static void tcp_fastretrans_alert(struct sock *sk, u32 prior_snd_una,
 		if (!(icsk->icsk_ca_state == TCP_CA_Open ||
 		      (*ack_flag & FLAG_LOST_RETRANS)))
 			return;
-		/* Change state if cwnd is undone or retransmits are lost */
+		/* Undo took effect or lost retransmissions were found: pick the
+		 * state anew. */
 		__attribute__((fallthrough));
 	default:
 		if (tcp_is_reno(tp)) {
@@ -1801,7 +1820,8 @@ static void tcp_fastretrans_alert(struct sock *sk, u32 prior_snd_una,
 			tcp_try_to_open(sk, flag);
 			return;
 		}
-		/* Otherwise enter Recovery state */
+		/* Loss is evident and we are not recovering yet: begin fast
+		 * recovery. */
 		tcp_enter_recovery(sk, ece_ack);
 		fast_rexmit = 1;
 	}
@@ -1847,8 +1867,8 @@ void tcp_simple_retransmit(struct sock *sk)
 		return;
 	if (tcp_is_reno(tp))
 		tcp_limit_reno_sacked(tp);
-	/* Don't muck with the congestion window here: the amount of data in
-	 * the network did not grow, only its units changed. */
+	/* cwnd and ssthresh stay: the volume of data in flight did not change,
+	 * only how it is cut into segments. */
 	if (icsk->icsk_ca_state != TCP_CA_Loss) {
 		tp->high_seq = tp->snd_nxt;
 		tp->snd_ssthresh = tcp_current_ssthresh(sk);
@@ -1877,14 +1897,14 @@ static void tcp_rate_skb_delivered(struct sock *sk, struct sk_buff *skb,
 		rs->prior_mstamp = scb->tx.delivered_mstamp;
 		rs->is_app_limited = scb->tx.is_app_limited;
 		rs->is_retrans = scb->sacked & TCPCB_RETRANS;
-		/* Record send time of most recently ACKed packet: */
+		/* send time of the newest segment this ACK covered */
 		tp->xfer->first_tx_mstamp = tx_tstamp;
-		/* Find the duration of the "send phase" of this window: */
+		/* how long the sender took to emit what this ACK covers */
 		rs->interval_us = (long)tcp_stamp_us_delta(tp->xfer->first_tx_mstamp,
 							   scb->tx.first_tx_mstamp);
 	}
-	/* Mark off the skb delivered once it's sacked to avoid being used
-	 * again when it's cumulatively acked. */
+	/* Clear the send time so a later cumulative ACK of this already SACKed
+	 * segment does not sample it twice. */
 	if (scb->sacked & TCPCB_SACKED_ACKED)
 		scb->tx.delivered_mstamp = 0;
 }
@@ -1896,13 +1916,14 @@ static void tcp_rate_gen(struct sock *sk, u32 delivered, u32 lost,
 	struct tcp_sock *tp = tcp_sk(sk);
 	u32 snd_us, ack_us;
 
-	/* Clear app limited if bubble is acked and gone. */
+	/* The application-limited stretch has been fully acked: samples count
+	 * again. */
 	if (tp->app_limited && after(tp->delivered, tp->app_limited))
 		tp->app_limited = 0;
 	if (delivered)
 		tp->xfer->delivered_mstamp = tp->tcp_mstamp;
-	rs->acked_sacked = delivered; /* freshly ACKed or SACKed */
-	rs->losses = (int)lost;       /* freshly marked lost */
+	rs->acked_sacked = delivered; /* newly delivered by this ACK */
+	rs->losses = (int)lost;       /* newly declared lost by this ACK */
 	if (!rs->prior_mstamp || is_sack_reneg) {
 		rs->delivered = -1;
 		rs->interval_us = -1;
@@ -1923,28 +1944,30 @@ static void tcp_rate_gen(struct sock *sk, u32 delivered, u32 lost,
 static bool tcp_is_sackblock_valid(const struct tcp_sock *tp, bool is_dsack,
 				   u32 start_seq, u32 end_seq)
 {
-	/* Too far in future, or reversed (interpretation is ambiguous) */
+	/* beyond snd_nxt, or with its edges swapped: unusable */
 	if (after(end_seq, tp->snd_nxt) || !before(start_seq, end_seq))
 		return false;
-	/* Nasty start_seq wrap-around check (see comments above) */
+	/* start is past snd_una; still reject a block so wide the sequence
+	 * space wrapped */
 	if (!before(start_seq, tp->snd_nxt))
 		return false;
-	/* In outstanding window? ...This is valid exit for D-SACKs too.
-	 * start_seq == snd_una is non-sensical (see comments above) */
+	/* Within the outstanding data: a normal SACK; D-SACKs above snd_una
+	 * also end here. */
 	if (after(start_seq, tp->snd_una))
 		return true;
 	if (!is_dsack || !tp->undo_marker)
 		return false;
-	/* ...Then it's D-SACK, and must reside below snd_una completely */
+	/* Below snd_una only a D-SACK makes sense, and it must end at or below
+	 * snd_una. */
 	if (after(end_seq, tp->snd_una))
 		return false;
 	if (!before(start_seq, tp->undo_marker))
 		return true;
-	/* Too old */
+	/* older than the undo window, useless */
 	if (!after(end_seq, tp->undo_marker))
 		return false;
-	/* Undo_marker boundary crossing (overestimates a lot). Known already:
-	 *   start_seq < undo_marker and end_seq >= undo_marker. */
+	/* It starts below undo_marker and ends at or above it: accept it only
+	 * if it is no larger than a window. */
 	return !before(start_seq, end_seq - tp->max_window);
 }
 
@@ -1958,7 +1981,7 @@ static u32 tcp_dsack_seen(struct tcp_sock *tp, u32 start_seq, u32 end_seq,
 	if (!before(start_seq, end_seq))
 		return 0;
 	seq_len = end_seq - start_seq;
-	/* Dubious DSACK: DSACKed range greater than maximum advertised rwnd */
+	/* larger than any window we advertised: ignore */
 	if (seq_len > tp->max_window)
 		return 0;
 	if (seq_len > tp->mss_cache)
@@ -1966,7 +1989,8 @@ static u32 tcp_dsack_seen(struct tcp_sock *tp, u32 start_seq, u32 end_seq,
 	else if (tp->xfer->tlp_high_seq && tp->xfer->tlp_high_seq == end_seq)
 		state->flag |= FLAG_DSACK_TLP;
 	tp->dsack_dups += dup_segs;
-	/* Skip the DSACK if dup segs weren't retransmitted by sender */
+	/* we never resent this data, so the duplicate was not ours to explain
+	 */
 	if (tp->dsack_dups > tp->total_retrans)
 		return 0;
 	tp->rx_opt.sack_ok |= TCP_DSACK_SEEN;
@@ -1975,7 +1999,7 @@ static u32 tcp_dsack_seen(struct tcp_sock *tp, u32 start_seq, u32 end_seq,
 	if (tp->reord_seen && !(state->flag & FLAG_DSACK_TLP))
 		tp->rack.dsack_seen = 1;
 	state->flag |= FLAG_DSACKING_ACK;
-	/* A spurious retransmission is delivered */
+	/* the peer got both copies: one retransmission was unneeded */
 	state->sack_delivered += dup_segs;
 	return dup_segs;
 }
@@ -2004,12 +2028,12 @@ static bool tcp_check_dsack(struct sock *sk, const struct sk_buff *ack_skb,
 		return false;
 	}
 	dup_segs = tcp_dsack_seen(tp, start_seq_0, end_seq_0, state);
-	if (!dup_segs) { /* Skip dubious DSACK */
+	if (!dup_segs) { /* ignored by tcp_dsack_seen */
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPDSACKIGNOREDDUBIOUS);
 		return false;
 	}
 	NET_ADD_STATS(sock_net(sk), LINUX_MIB_TCPDSACKRECVSEGS, dup_segs);
-	/* D-SACK for already forgotten data... Do dumb counting. */
+	/* Below the data we still track: count it for undo only. */
 	if (tp->undo_marker && tp->undo_retrans > 0 &&
 	    !after(end_seq_0, prior_snd_una) && after(end_seq_0, tp->undo_marker))
 		tp->undo_retrans = max_t(int, 0, tp->undo_retrans - (int)dup_segs);
@@ -2040,8 +2064,8 @@ static int tcp_match_skb_to_sack(struct sock *sk, struct sk_buff *skb,
 			if (pkt_len < mss)
 				return -EINVAL;
 		}
-		/* Round if necessary so that SACKs cover only full MSSes
-		 * and/or the remaining small portion (if present) */
+		/* Cut at a multiple of the segment size so each part holds
+		 * whole MSS units plus, at most, the short tail. */
 		if (pkt_len > mss) {
 			u32 new_len = (pkt_len / mss) * mss;
 
@@ -2065,7 +2089,8 @@ static u8 tcp_sacktag_one(struct sock *sk, struct tcp_sacktag_state *state,
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	/* Account D-SACK for retransmitted packet. */
+	/* A D-SACK for data we resent: one fewer retransmission needs
+	 * explaining before undo. */
 	if (dup_sack && (sacked & TCPCB_RETRANS)) {
 		if (tp->undo_marker && tp->undo_retrans > 0 &&
 		    after(end_seq, tp->undo_marker))
@@ -2073,15 +2098,14 @@ static u8 tcp_sacktag_one(struct sock *sk, struct tcp_sacktag_state *state,
 		if ((sacked & TCPCB_SACKED_ACKED) && before(start_seq, state->reord))
 			state->reord = start_seq;
 	}
-	/* Nothing to do; acked frame is about to be dropped (was ACKed). */
+	/* already cumulatively acked, soon freed */
 	if (!after(end_seq, tp->snd_una))
 		return sacked;
 	if (!(sacked & TCPCB_SACKED_ACKED)) {
 		tcp_rack_advance(tp, sacked, end_seq, xmit_time);
 		if (sacked & TCPCB_SACKED_RETRANS) {
-			/* If the segment is not tagged as lost, we do not
-			 * clear RETRANS, believing that retransmission is
-			 * still in flight. */
+			/* Without a LOST mark the retransmission may still be
+			 * on the wire, so SACKED_RETRANS stays. */
 			if (sacked & TCPCB_LOST) {
 				sacked &= (u8)~(TCPCB_LOST | TCPCB_SACKED_RETRANS);
 				tp->lost_out -= pcount;
@@ -2089,8 +2113,9 @@ static u8 tcp_sacktag_one(struct sock *sk, struct tcp_sacktag_state *state,
 			}
 		} else {
 			if (!(sacked & TCPCB_RETRANS)) {
-				/* New sack for not retransmitted frame, which
-				 * was in hole. It is reordering. */
+				/* A SACK for an original sent before the
+				 * highest SACKed data filled a gap: reordering.
+				 */
 				if (before(start_seq, tcp_highest_sack_seq(tp)) &&
 				    before(start_seq, state->reord))
 					state->reord = start_seq;
@@ -2108,15 +2133,15 @@ static u8 tcp_sacktag_one(struct sock *sk, struct tcp_sacktag_state *state,
 		sacked |= TCPCB_SACKED_ACKED;
 		state->flag |= FLAG_DATA_SACKED;
 		tp->sacked_out += pcount;
-		/* Out-of-order packets delivered */
+		/* count what arrived out of order */
 		state->sack_delivered += pcount;
 		if (!after(tp->xfer->highest_sack_end, tp->snd_una) ||
 		    after(end_seq, tp->xfer->highest_sack_end))
 			tp->xfer->highest_sack_end = end_seq;
 	}
-	/* D-SACK. We can detect redundant retransmission in S|R and plain R
-	 * frames and clear it. undo_retrans is decreased above, L|R frames
-	 * are accounted above as well. */
+	/* A D-SACK proves a retransmission redundant when the segment was
+	 * SACKed or merely resent (not also lost); drop its RETRANS mark. Lost
+	 * ones were handled above. */
 	if (dup_sack && (sacked & TCPCB_SACKED_RETRANS)) {
 		sacked &= (u8)~TCPCB_SACKED_RETRANS;
 		tp->retrans_out -= pcount;
@@ -2215,8 +2240,8 @@ static int tcp_sacktag_write_queue(struct sock *sk, const struct sk_buff *ack_sk
 		return 0;
 	found_dup_sack = tcp_check_dsack(sk, ack_skb, sp, num_sacks,
 					 prior_snd_una, state);
-	/* Eliminate too old ACKs, but take into account more or less fresh
-	 * ones, they can contain valid SACK info. */
+	/* An ACK below the undo point is stale, but a recent one may still
+	 * carry useful SACK blocks. */
 	if (before(TCP_SKB_CB(ack_skb)->ack_seq, prior_snd_una - tp->max_window))
 		return 0;
 	if (!tp->packets_out)
@@ -2232,7 +2257,7 @@ static int tcp_sacktag_write_queue(struct sock *sk, const struct sk_buff *ack_sk
 						      LINUX_MIB_TCPDSACKIGNOREDNOUNDO :
 						      LINUX_MIB_TCPDSACKIGNOREDOLD);
 			} else {
-				/* Don't count olds caused by ACK reordering */
+				/* reordered ACKs are not counted as stale */
 				if (TCP_SKB_CB(ack_skb)->ack_seq != tp->snd_una &&
 				    !after(sp[i].end_seq, tp->snd_una))
 					continue;
@@ -2240,7 +2265,7 @@ static int tcp_sacktag_write_queue(struct sock *sk, const struct sk_buff *ack_sk
 			}
 			continue;
 		}
-		/* Ignore very old stuff early */
+		/* fully below snd_una: only a D-SACK could use it */
 		if (!after(sp[i].end_seq, prior_snd_una))
 			continue;
 		tcp_sacktag_walk(sk, state, sp[i].start_seq, sp[i].end_seq,
@@ -2289,7 +2314,7 @@ static void tcp_rtx_queue_unlink_and_free(struct sk_buff *skb, struct sock *sk)
 
 struct tcp_clean_state {
 	u64 first_ackt, last_ackt;  /* us: send times of acked original data */
-	u32 reord;                  /* lowest acked un-retx un-sacked seq */
+	u32 reord;                  /* first plain-acked original */
 	u32 pkts_acked;
 	bool fully_acked;
 	int flag;
@@ -2356,8 +2381,8 @@ static int tcp_clean_rtt(struct sock *sk, struct sk_buff *skb, u32 prior_fack,
 		    (tp->snd_una - prior_snd_una) < tp->mss_cache &&
 		    sack->rate->prior_delivered + 1 == tp->delivered &&
 		    !(flag & (FLAG_CA_ALERT | FLAG_SYN_ACKED))) {
-			/* Conservatively mark a delayed ACK: typically from a
-			 * lone runt packet. */
+			/* A small acked segment suggests the peer held its ACK;
+			 * note it for the rate sample. */
 			flag |= FLAG_ACK_MAYBE_DELAYED;
 		}
 	}
@@ -2368,7 +2393,7 @@ static int tcp_clean_rtt(struct sock *sk, struct sk_buff *skb, u32 prior_fack,
 	rtt_update = tcp_ack_update_rtt(sk, flag, seq_rtt_us, sack_rtt_us,
 					ca_rtt_us, sack->rate);
 	if (flag & FLAG_ACKED) {
-		flag |= FLAG_SET_XMIT_TIMER; /* set TLP or RTO timer */
+		flag |= FLAG_SET_XMIT_TIMER; /* re-arm TLP or RTO */
 		if (tcp_is_reno(tp)) {
 			tcp_remove_reno_sacks(sk, (int)cs->pkts_acked);
 			/* Without SACK, progress cannot be attributed to an
@@ -2376,14 +2401,16 @@ static int tcp_clean_rtt(struct sock *sk, struct sk_buff *skb, u32 prior_fack,
 			if (flag & FLAG_RETRANS_DATA_ACKED)
 				flag &= ~FLAG_ORIG_SACK_ACKED;
 		} else if (before(cs->reord, prior_fack)) {
-			/* Non-retransmitted hole got filled? That's reordering */
+			/* An original sent before the highest SACKed data was
+			 * acked: reordering. */
 			tcp_check_sack_reordering(sk, cs->reord, 0);
 		}
 	} else if (skb && rtt_update && sack_rtt_us >= 0 &&
 		   sack_rtt_us > (long)tcp_stamp_us_delta(tp->tcp_mstamp,
 							  tcp_skb_timestamp_us(skb))) {
-		/* Do not re-arm RTO if the sack RTT is measured from data sent
-		 * after SND.UNA was sent (RFC 6298 5.3 is about new data). */
+		/* If the SACK sample comes from data sent after the head,
+		 * restarting the timer would delay the head's RTO (RFC 6298 5.3
+		 * speaks of new data). */
 		flag |= FLAG_SET_XMIT_TIMER;
 	}
 	if (inet_csk(sk)->icsk_ca_ops->pkts_acked) {
@@ -2416,7 +2443,7 @@ static int tcp_clean_rtx_queue(struct sock *sk, u32 prior_fack,
 		struct tcp_skb_cb *scb = TCP_SKB_CB(skb);
 		u32 acked_pcount;
 
-		/* Determine how many packets and what bytes were acked. */
+		/* count the segments and bytes this ACK covers */
 		if (after(scb->end_seq, tp->snd_una)) {
 			if (tcp_skb_pcount(skb) == 1 || !after(tp->snd_una, scb->seq))
 				break;
@@ -2478,14 +2505,15 @@ static void tcp_ack_probe(struct sock *sk)
 	struct sk_buff *head = tcp_send_head(sk);
 	const struct tcp_sock *tp = tcp_sk(sk);
 
-	/* Was it a usable window open? */
+	/* room for the whole head segment now? */
 	if (!head)
 		return;
 	if (!after(TCP_SKB_CB(head)->end_seq, tcp_wnd_end(tp))) {
 		icsk->icsk_backoff = 0;
 		icsk->icsk_probes_tstamp = 0;
 		inet_csk_clear_xmit_timer(sk, ICSK_TIME_PROBE0);
-		/* Socket must be waked up by subsequent tcp_data_snd_check(). */
+		/* The caller's tcp_data_snd_check sends the head and wakes
+		 * writers. */
 	} else {
 		u8 backoff = min_t(u8, icsk->icsk_backoff, 63 - 30);
 		u64 when = (u64)max_t(u32, icsk->icsk_rto, TCP_RTO_MIN) << backoff;
@@ -2523,10 +2551,10 @@ static void tcp_cong_control(struct sock *sk, u32 ack, u32 acked_sacked,
 		return;
 	}
 	if (tcp_in_cwnd_reduction(sk)) {
-		/* Reduce cwnd if state mandates */
+		/* CWR/Recovery: PRR sets cwnd */
 		tcp_cwnd_reduction(sk, (int)acked_sacked, rs->losses, flag);
 	} else if (tcp_may_raise_cwnd(sk, flag)) {
-		/* Advance cwnd if state allows */
+		/* normal growth by the congestion control */
 		icsk->icsk_ca_ops->cong_avoid(sk, ack, acked_sacked);
 		tcp_sk(sk)->snd_cwnd_stamp = tcp_time_stamp_ms(sk);
 	}
@@ -2560,13 +2588,13 @@ static int tcp_ack_check(struct sock *sk, u32 ack, int flag)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 
-	/* If the ack is older than previous acks then we can probably
-	 * ignore it. */
+	/* Below SND.UNA: a duplicate or late ACK, no new data acked. */
 	if (before(ack, tp->snd_una)) {
-		/* do not accept ACK for bytes we never sent. */
+		/* acks from before max_window of data: unverifiable */
 		u32 max_window = (u32)min_t(u64, tp->max_window, tp->bytes_acked);
 
-		/* RFC 5961 5.2 [Blind Data Injection Attack].[Mitigation] */
+		/* RFC 5961 5.2: an ACK too old to be plausible draws a
+		 * challenge ACK. */
 		if (before(ack, tp->snd_una - max_window)) {
 			if (!(flag & FLAG_NO_CHALLENGE_ACK))
 				tcp_send_challenge_ack(sk);
@@ -2574,10 +2602,8 @@ static int tcp_ack_check(struct sock *sk, u32 ack, int flag)
 		}
 		return 1;
 	}
-	/* If the ack includes data we haven't sent yet, discard this
-	 * segment (RFC 9293 3.10.7.4: "If the ACK acks something not yet
-	 * sent (SEG.ACK > SND.NXT), then send an ACK, drop the segment" —
-	 * Linux drops and its callers send the ACK). */
+	/* SEG.ACK > SND.NXT acknowledges something never sent: drop it (RFC
+	 * 9293 3.10.7.4 also wants an ACK; our callers send it). */
 	if (after(ack, tp->snd_nxt))
 		return -2;
 	return 0;
@@ -2594,8 +2620,9 @@ static int tcp_ack_update(struct sock *sk, const struct sk_buff *skb, u32 ack,
 
 	if ((flag & (FLAG_SLOWPATH | FLAG_SND_UNA_ADVANCED)) ==
 	    FLAG_SND_UNA_ADVANCED) {
-		/* Window is constant, pure forward advance. No more checks
-		 * are required. Note, we use the fact that SND.UNA>=SND.WL2. */
+		/* Same window and snd_una moves forward: snd_wl1 only needs to
+		 * follow the segment. SND.UNA >= SND.WL2 always holds, so the
+		 * ACK is newer. */
 		tcp_update_wl(tp, ack_seq);
 		tcp_snd_una_update(tp, ack);
 		flag |= FLAG_WIN_UPDATE;
@@ -2641,7 +2668,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 	u32 prior_packets = tp->packets_out;
 	u32 delivered = tp->delivered;
 	u32 lost = tp->lost;
-	int rexmit = REXMIT_NONE; /* Flag to (re)transmit to recover losses */
+	int rexmit = REXMIT_NONE; /* set when recovery wants segments resent */
 	u32 prior_fack;
 	int ret;
 
@@ -2657,19 +2684,18 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 	}
 	prior_fack = tcp_is_sack(tp) ? tcp_highest_sack_seq(tp) : tp->snd_una;
 	rs.prior_in_flight = tcp_packets_in_flight(tp);
-	/* ts_recent update must be made after we are sure that the packet
-	 * is in window. */
+	/* Take the peer's timestamp only now, after the segment passed the
+	 * window checks (RFC 7323 4.3). */
 	if (flag & FLAG_UPDATE_TS_RECENT)
 		tcp_replace_ts_recent(tp, TCP_SKB_CB(skb)->seq);
 	flag = tcp_ack_update(sk, skb, ack, flag, prior_snd_una, &sack_state);
-	/* We passed data and got it acked, remove any soft error log.
-	 * Something worked... */
+	/* Data got through, so an earlier soft error (e.g. ICMP) is stale. */
 	WRITE_ONCE(sk->sk_err_soft, 0);
 	icsk->icsk_probes_out = 0;
 	tp->rcv_tstamp = tcp_now_ms(sk);
 	if (!prior_packets)
 		goto no_queue;
-	/* See if we can take anything off of the retransmit queue. */
+	/* Free the segments this ACK fully covers. */
 	flag |= tcp_clean_rtx_queue(sk, prior_fack, prior_snd_una, &sack_state);
 	tcp_rack_update_reo_wnd(sk, &rs);
 	if (tp->xfer->tlp_high_seq)
@@ -2681,11 +2707,11 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 		tcp_fastretrans_alert(sk, prior_snd_una, num_dupack, &flag,
 				      &rexmit);
 	}
-	/* If needed, reset TLP/RTO timer when RACK doesn't set. */
+	/* RACK did not arm its own timer: arm the TLP or RTO one. */
 	if (flag & FLAG_SET_XMIT_TIMER)
 		tcp_set_xmit_timer(sk);
 	delivered = tcp_newly_delivered(sk, delivered);
-	lost = tp->lost - lost; /* freshly marked lost */
+	lost = tp->lost - lost; /* declared lost during this ACK */
 	rs.is_ack_delayed = !!(flag & FLAG_ACK_MAYBE_DELAYED);
 	tcp_rate_gen(sk, delivered, lost, is_sack_reneg, &rs);
 	tcp_cong_control(sk, ack, delivered, flag, &rs);
@@ -2693,23 +2719,22 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 	return 1;
 
 no_queue:
-	/* If data was DSACKed, see if we can undo a cwnd reduction. */
+	/* A D-SACK may prove the last reduction spurious. */
 	if (flag & FLAG_DSACKING_ACK) {
 		tcp_fastretrans_alert(sk, prior_snd_una, num_dupack, &flag,
 				      &rexmit);
 		tcp_newly_delivered(sk, delivered);
 	}
-	/* If this ack opens up a zero window, clear backoff. It was being
-	 * used to time the probes, and is probably far higher than it needs
-	 * to be for normal retransmission. */
+	/* The ACK reopened a window we were probing: the probe backoff was for
+	 * probing, not a real RTO, so reset it. */
 	tcp_ack_probe(sk);
 	if (tp->xfer->tlp_high_seq)
 		tcp_process_tlp_ack(sk, ack, flag);
 	return 1;
 
 old_ack:
-	/* If data was SACKed, tag it and see if we should send more data.
-	 * If data was DSACKed, see if we can undo a cwnd reduction. */
+	/* An old ACK may still carry SACK blocks worth tagging, and a D-SACK
+	 * worth an undo check. */
 	if (TCP_SKB_CB(skb)->sacked) {
 		flag |= tcp_sacktag_write_queue(sk, skb, prior_snd_una,
 						&sack_state);
@@ -2773,7 +2798,7 @@ static void tcp_sack_maybe_coalesce(struct tcp_sock *tp)
 				    sp[this_sack].end_seq)) {
 			int i;
 
-			/* Zap this block by moving every further one up. */
+			/* drop it and close the gap in the array */
 			tp->rx_opt.num_sacks--;
 			for (i = this_sack; i < tp->rx_opt.num_sacks; i++)
 				sp[i] = sp[i + 1];
@@ -2796,7 +2821,8 @@ static void tcp_sack_new_ofo_skb(struct sock *sk, u32 seq, u32 end_seq)
 		goto new_sack;
 	for (this_sack = 0; this_sack < cur_sacks; this_sack++, sp++) {
 		if (tcp_sack_extend(sp, seq, end_seq)) {
-			/* Rotate this_sack to the first one. */
+			/* Move the block just extended to the front (RFC 2018
+			 * 4). */
 			for (; this_sack > 0; this_sack--, sp--) {
 				struct tcp_sack_block tmp = *sp;
 
@@ -2808,9 +2834,8 @@ static void tcp_sack_new_ofo_skb(struct sock *sk, u32 seq, u32 end_seq)
 			return;
 		}
 	}
-	/* Could not find an adjacent existing SACK, build a new one, put it
-	 * at the front, and shift everyone else down. If the sack array is
-	 * full, forget about the last one. */
+	/* No block touches the new segment: start one at the front and shift
+	 * the rest down, losing the oldest if all slots are used. */
 	if (this_sack >= TCP_NUM_SACKS) {
 		this_sack--;
 		tp->rx_opt.num_sacks--;
@@ -2819,7 +2844,7 @@ static void tcp_sack_new_ofo_skb(struct sock *sk, u32 seq, u32 end_seq)
 	for (; this_sack > 0; this_sack--, sp--)
 		*sp = *(sp - 1);
 new_sack:
-	/* Build the new head SACK, and we're done. */
+	/* fill in the front block */
 	sp->start_seq = seq;
 	sp->end_seq = end_seq;
 	tp->rx_opt.num_sacks++;
@@ -2832,17 +2857,18 @@ static void tcp_sack_remove(struct tcp_sock *tp)
 	int num_sacks = tp->rx_opt.num_sacks;
 	int this_sack;
 
-	/* Empty ofo queue, hence, all the SACKs are eaten. Clear. */
+	/* Nothing is held out of order any more, so no block remains. */
 	if (skb_queue_empty(&tp->xfer->out_of_order_queue)) {
 		tp->rx_opt.num_sacks = 0;
 		return;
 	}
 	for (this_sack = 0; this_sack < num_sacks;) {
-		/* Check if the start of the sack is covered by RCV.NXT. */
+		/* The block now lies at or below rcv_nxt: it reports nothing
+		 * new. */
 		if (!before(tp->rcv_nxt, sp->start_seq)) {
 			int i;
 
-			/* Zap this SACK, by moving forward any other SACKS. */
+			/* remove it, moving the later blocks up */
 			for (i = this_sack + 1; i < num_sacks; i++)
 				tp->xfer->selective_acks[i - 1] = tp->xfer->selective_acks[i];
 			num_sacks--;
@@ -2890,7 +2916,8 @@ static bool tcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *in_skb)
 		return false;
 	NET_INC_STATS(sock_net(sk), LINUX_MIB_OFOPRUNED);
 	while ((skb = skb_peek_tail(&tp->xfer->out_of_order_queue)) != NULL) {
-		/* If incoming skb would land last in ofo queue, stop pruning. */
+		/* The new segment would itself be the last one queued: freeing
+		 * more gains nothing. */
 		if (after(TCP_SKB_CB(in_skb)->seq, TCP_SKB_CB(skb)->seq))
 			break;
 		pruned = true;
@@ -2951,35 +2978,35 @@ void tcp_fin(struct sock *sk)
 	switch (sk->sk_state) {
 	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:
-		/* Move to CLOSE_WAIT */
+		/* ESTABLISHED: peer closed; we may still send (CLOSE-WAIT) */
 		tcp_set_state(sk, TCP_CLOSE_WAIT);
 		inet_csk(sk)->icsk_ack.pingpong = 1;
 		break;
 	case TCP_CLOSE_WAIT:
 	case TCP_CLOSING:
-		/* Received a retransmission of the FIN, do nothing. */
+		/* A repeated FIN: the state is already right. */
 		break;
 	case TCP_LAST_ACK:
-		/* RFC793: Remain in the LAST-ACK state. */
+		/* RFC 9293 3.10.7.4 (eighth check): LAST-ACK stays as is. */
 		break;
 	case TCP_FIN_WAIT1:
-		/* This case occurs when a simultaneous close happens, we must
-		 * ack the received FIN and enter the CLOSING state. */
+		/* Both sides closed at once: acknowledge the FIN and wait in
+		 * CLOSING for the ACK of ours. */
 		tcp_send_ack(sk);
 		tcp_set_state(sk, TCP_CLOSING);
 		break;
 	case TCP_FIN_WAIT2:
-		/* Received a FIN -- send ACK and enter TIME_WAIT. */
+		/* FIN-WAIT-2: acknowledge the FIN and go to TIME-WAIT. */
 		tcp_send_ack(sk);
 		tcp_time_wait(sk, TCP_TIME_WAIT, 0);
 		break;
 	default:
-		/* Only TCP_LISTEN and TCP_CLOSE are left, in these cases we
-		 * should never reach this piece of code. */
+		/* LISTEN and CLOSED cannot get here: no connection to finish.
+		 */
 		break;
 	}
-	/* It _is_ possible, that we have something out-of-order _after_
-	 * FIN. Probably, we should reset in this case. For now drop them. */
+	/* Data beyond the FIN can sit in the out-of-order queue; it can never
+	 * be delivered, so discard it (a reset would also be defensible). */
 	__skb_queue_purge(&tp->xfer->out_of_order_queue);
 	if (tcp_is_sack(tp)) {
 		tp->rx_opt.num_sacks = 0;
@@ -2987,7 +3014,7 @@ void tcp_fin(struct sock *sk)
 	}
 	if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
-		/* Do not send POLL_HUP for half duplex close. */
+		/* only a full close signals hang-up; half-close gets POLL_IN */
 		sk->sk_data_ready(sk);
 	}
 }
@@ -3002,7 +3029,7 @@ void tcp_reset(struct sock *sk, struct sk_buff *skb)
 {
 	int err;
 
-	/* We want the right error as BSD sees it (and indeed as we do). */
+	/* Pick the errno per state the way BSD-derived stacks report it. */
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
 		err = ECONNREFUSED;
@@ -3069,8 +3096,8 @@ static void tcp_ofo_queue(struct sock *sk)
 		tcp_queue_rcv(sk, skb, NULL);
 		if (unlikely(fin)) {
 			tcp_fin(sk);
-			/* tcp_fin() purges tp->xfer->out_of_order_queue, so we must
-			 * end this loop right now. */
+			/* tcp_fin has emptied the out-of-order queue; stop
+			 * walking it. */
 			break;
 		}
 	}
@@ -3093,17 +3120,18 @@ static bool tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	if (skb1 != (struct sk_buff *)q &&
 	    before(seq, TCP_SKB_CB(skb1)->end_seq)) {
 		if (!after(end_seq, TCP_SKB_CB(skb1)->end_seq)) {
-			/* All the bits are present. Drop. */
+			/* Already fully held: drop the duplicate. */
 			NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPOFOMERGE);
 			tcp_dsack_set(sk, seq, end_seq);
 			tcp_drop_reason(sk, skb, SKB_DROP_REASON_NOT_SPECIFIED);
 			return false;
 		}
 		if (after(seq, TCP_SKB_CB(skb1)->seq)) {
-			/* Partial overlap. */
+			/* overlaps the earlier segment's tail */
 			tcp_dsack_set(sk, seq, TCP_SKB_CB(skb1)->end_seq);
 		} else {
-			/* Same start and skb covers skb1: replace skb1. */
+			/* Both start at seq and the new one is at least as
+			 * long: it takes the old one's place. */
 			struct sk_buff *prev = skb1->prev;
 
 			tcp_dsack_extend(sk, TCP_SKB_CB(skb1)->seq,
@@ -3118,7 +3146,7 @@ static bool tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		__skb_queue_head(q, skb);
 	else
 		__skb_queue_after(q, skb1, skb);
-	/* Remove other segments covered by skb. */
+	/* Drop later queued segments the new one fully covers. */
 	for (skb1 = skb->next; skb1 != (struct sk_buff *)q; skb1 = next) {
 		next = skb1->next;
 		if (!after(end_seq, TCP_SKB_CB(skb1)->seq))
@@ -3157,7 +3185,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb, u32 len)
 	TCP_EXT_ADD(sk, rcv_ooopack, (u32)max_t(u16, 1, skb_shinfo(skb)->gso_segs));
 	NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPOFOQUEUE);
 	if (skb_queue_empty(&tp->xfer->out_of_order_queue)) {
-		/* Initial out of order segment, build 1 SACK. */
+		/* First hole: a single SACK block for this segment. */
 		if (tcp_is_sack(tp)) {
 			tp->rx_opt.num_sacks = 1;
 			tp->xfer->selective_acks[0].start_seq = seq;
@@ -3172,8 +3200,9 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb, u32 len)
 		if (!queued)
 			return;
 	}
-	/* For non sack flows, do not grow window to force DUPACK and
-	 * trigger fast retransmit. */
+	/* Without SACK the sender learns of the hole only from duplicate ACKs,
+	 * which must carry an unchanged window (RFC 5681 2), so the window
+	 * stays put. */
 	if (tcp_is_sack(tp))
 		tcp_grow_window(sk, truesize, len);
 	skb_dst_drop(skb);
@@ -3205,8 +3234,7 @@ static void tcp_data_queue_inorder(struct sock *sk, struct sk_buff *skb,
 		tcp_fin(sk);
 	if (!skb_queue_empty(&tp->xfer->out_of_order_queue)) {
 		tcp_ofo_queue(sk);
-		/* RFC5681. 4.2. SHOULD send immediate ACK, when gap in queue
-		 * is filled. */
+		/* RFC 5681 4.2: ACK at once when a segment fills a hole. */
 		if (skb_queue_empty(&tp->xfer->out_of_order_queue))
 			inet_csk(sk)->icsk_ack.pending |= ICSK_ACK_NOW;
 	}
@@ -3245,9 +3273,8 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	skb_dst_drop(skb);
 	skb_pull(skb, tcp_hdr(skb)->doff * 4u);
 	tp->rx_opt.dsack = 0;
-	/* Queue data for delivery to the user. Packets in sequence go to
-	 * the receive queue. Out of sequence packets to the
-	 * out_of_order_queue. */
+	/* In-sequence data goes to the reader; data beyond a hole waits in the
+	 * out-of-order queue. */
 	if (TCP_SKB_CB(skb)->seq == tp->rcv_nxt) {
 		if (tcp_receive_window(tp) == 0) {
 			/* Some stacks send bare FINs in a loop even when we
@@ -3263,23 +3290,23 @@ queue_and_out:
 		return;
 	}
 	if (!after(TCP_SKB_CB(skb)->end_seq, tp->rcv_nxt)) {
-		/* A retransmit, 2nd most common case. Force an immediate ack
-		 * (RFC 2883 D-SACK of the duplicate). */
+		/* Entirely old data, usually a retransmission: report it with a
+		 * D-SACK (RFC 2883) in an immediate ACK. */
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_DELAYEDACKLOST);
 		tcp_dsack_set(sk, TCP_SKB_CB(skb)->seq, TCP_SKB_CB(skb)->end_seq);
 		tcp_data_out_of_window(sk, skb, SKB_DROP_REASON_NOT_SPECIFIED);
 		return;
 	}
-	/* Out of window. F.e. zero window probe. */
+	/* Starts at or past the right window edge, e.g. a zero window probe. */
 	if (!before(TCP_SKB_CB(skb)->seq, tp->rcv_nxt + tcp_receive_window(tp))) {
 		tcp_data_out_of_window(sk, skb, SKB_DROP_REASON_NOT_SPECIFIED);
 		return;
 	}
 	if (before(TCP_SKB_CB(skb)->seq, tp->rcv_nxt)) {
-		/* Partial packet, seq < rcv_next < end_seq */
+		/* Starts before rcv_nxt but carries new bytes too. */
 		tcp_dsack_set(sk, TCP_SKB_CB(skb)->seq, tp->rcv_nxt);
-		/* If window is closed, drop tail of packet. But after
-		 * remembering D-SACK for its head made in previous line. */
+		/* A closed window leaves no room even for the new part; the
+		 * D-SACK for the old part is already noted. */
 		if (!tcp_receive_window(tp)) {
 			NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPZEROWINDOWDROP);
 			tcp_data_out_of_window(sk, skb, SKB_DROP_REASON_SOCKET_RCVBUFF);
@@ -3300,38 +3327,38 @@ static void tcp_check_urg(struct sock *sk, const struct sl_tcphdr *th)
 	if (ptr && !READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_stdurg))
 		ptr--;
 	ptr += ntohl(th->seq);
-	/* Ignore urgent data that we've already seen and read. */
+	/* pointer at or before what was already read: stale */
 	if (after(tp->copied_seq, ptr))
 		return;
-	/* Do not replay urg ptr. */
+	/* a pointer we already announced must not re-announce */
 	if (before(ptr, tp->rcv_nxt))
 		return;
-	/* Do we already have a newer (or duplicate) urgent pointer? */
+	/* Same as, or older than, the pointer we know: nothing new. */
 	if (tp->ext->urg_data && !after(ptr, tp->ext->urg_seq))
 		return;
 	/* Kept in tcp_ext: without memory, no urgent data. */
 	if (!tcp_ext_get(sk))
 		return;
-	/* Tell the world about our new urgent pointer. */
+	/* Signal the owner (SIGURG) about the new urgent data. */
 	sk->sk_data_ready(sk);
 	tp->ext->urg_data = TCP_URG_NOTYET;
 	WRITE_ONCE(tp->ext->urg_seq, ptr);
 }
 
-/* This is the 'fast' part of urgent handling. */
+/* Urgent data handling per segment; both checks are usually false. */
 static void tcp_urg(struct sock *sk, struct sk_buff *skb,
 		    const struct sl_tcphdr *th)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	/* Check if we get a new urgent pointer - normally not. */
+	/* URG set: record a new pointer if it moved. */
 	if (unlikely(th->urg))
 		tcp_check_urg(sk, th);
-	/* Do we wait for any urgent data? - normally not... */
+	/* An urgent byte is expected; see whether this segment holds it. */
 	if (unlikely(tp->ext->urg_data == TCP_URG_NOTYET)) {
 		u32 ptr = tp->ext->urg_seq - ntohl(th->seq) + (th->doff * 4u) - th->syn;
 
-		/* Is the urgent pointer pointing into this packet? */
+		/* Does the urgent byte fall inside this segment's payload? */
 		if (ptr < skb->len) {
 			u8 tmp;
 
@@ -3347,24 +3374,23 @@ static void tcp_urg(struct sock *sk, struct sk_buff *skb,
 /* --- when to ACK (RFC 1122 4.2.3.2, RFC 5681 4.2, RFC 9293 3.8.6.3) ------- */
 
 /*
- * ACK now when more than one full segment is unacknowledged and the
- * window we would advertise is not smaller (every second full segment),
- * in quick-ACK mode, or with out-of-order data; otherwise delay the ACK
- * (40 ms minimum ato, tcp_send_delayed_ack).
+ * RFC 1122 4.2.3.2 lets a receiver hold an ACK, but at most for every
+ * second full-sized segment. We answer at once when more than one
+ * rcv_mss of data is unacknowledged and the window we would offer now
+ * does not shrink what we offered last (if it would, the reader's
+ * tcp_cleanup_rbuf answers when it makes room, as Linux does); in
+ * quick-ACK mode; or when the state asked for one immediate ACK. Out-of-
+ * order data is answered at once too (RFC 5681 4.2); anything else waits
+ * for the delayed-ACK timer (40 ms minimum ato, tcp_send_delayed_ack).
  */
 static void __tcp_ack_snd_check(struct sock *sk, int ofo_possible)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct inet_connection_sock *icsk = inet_csk(sk);
+	bool two_segments = tp->rcv_nxt - tp->rcv_wup > icsk->icsk_ack.rcv_mss;
 
-	/* More than one full frame received... */
-	if (((tp->rcv_nxt - tp->rcv_wup) > icsk->icsk_ack.rcv_mss &&
-	     /* ... and right edge of window advances far enough.
-	      * (tcp_recvmsg() will send ACK otherwise). Or... */
-	     __tcp_select_window(sk) >= tp->rcv_wnd) ||
-	    /* We ACK each frame or... */
+	if ((two_segments && __tcp_select_window(sk) >= tp->rcv_wnd) ||
 	    tcp_in_quickack_mode(sk) ||
-	    /* Protocol state mandates a one-time immediate ACK */
 	    (icsk->icsk_ack.pending & ICSK_ACK_NOW)) {
 		tcp_send_ack(sk);
 		return;
@@ -3380,7 +3406,7 @@ static void __tcp_ack_snd_check(struct sock *sk, int ofo_possible)
 static inline void tcp_ack_snd_check(struct sock *sk)
 {
 	if (!inet_csk_ack_scheduled(sk)) {
-		/* We sent a data segment already. */
+		/* Our data segment carried the ACK already. */
 		return;
 	}
 	__tcp_ack_snd_check(sk, 1);
@@ -3479,7 +3505,7 @@ static bool tcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	/* RFC 7323 5.3 R1 (Linux: H1). Apply PAWS check first. */
+	/* PAWS runs before the sequence check (RFC 7323 5.3 R1). */
 	if (tcp_fast_parse_options(sock_net(sk), skb, th, tp) &&
 	    tp->rx_opt.saw_tstamp && tcp_paws_discard(sk, skb)) {
 		if (!th->rst) {
@@ -3494,9 +3520,9 @@ static bool tcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
 				tcp_send_dupack(sk, skb);
 			goto discard;
 		}
-		/* Reset is accepted even if it did not pass PAWS. */
+		/* An RST skips PAWS (RFC 7323 5.3 R1 excepts it). */
 	}
-	/* Step 1: check sequence number */
+	/* RFC 9293 3.10.7.4, first: is the sequence number acceptable? */
 	if (!tcp_sequence(tp, TCP_SKB_CB(skb)->seq, TCP_SKB_CB(skb)->end_seq)) {
 		/* RFC 9293 3.10.7.4: "If an incoming segment is not
 		 * acceptable, an acknowledgment should be sent in reply
@@ -3516,7 +3542,7 @@ static bool tcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
 		}
 		goto discard;
 	}
-	/* Step 2: check RST bit (RFC 5961 3.2: exact -> reset, else a
+	/* Second, the RST bit (RFC 5961 3.2: exact -> reset, else a
 	 * challenge ACK). */
 	if (th->rst) {
 		if (tcp_rst_exact(sk, skb))
@@ -3524,9 +3550,9 @@ static bool tcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
 		tcp_send_challenge_ack(sk);
 		goto discard;
 	}
-	/* step 3: check security and precedence [ignored] */
-	/* step 4: Check for a SYN. RFC 5961 4.2 : Send a challenge ack
-	 * (except the retransmitted SYN-ACK of a simultaneous open). */
+	/* Third, security (RFC 9293 3.10.7.4): nothing to check here.
+	 * Fourth, SYN: answered with a challenge ACK (RFC 5961 4.2), but for
+	 * the SYN-ACK a simultaneous open sends again. */
 	if (th->syn) {
 		if (sk->sk_state == TCP_SYN_RECV && sk->sk_socket && th->ack &&
 		    TCP_SKB_CB(skb)->seq + 1 == TCP_SKB_CB(skb)->end_seq &&
@@ -3569,15 +3595,15 @@ static void tcp_rcv_fast_ack(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	/* Predicted packet is in window by definition. seq == rcv_nxt and
-	 * rcv_wup <= rcv_nxt. Hence, check seq<=rcv_wup reduces to: */
+	/* The fast path has seq == rcv_nxt and rcv_wup <= rcv_nxt, so the RFC
+	 * 7323 4.3 timestamp rule reduces to this test: */
 	if (tp->rx_opt.saw_tstamp && tp->rcv_nxt == tp->rcv_wup)
 		tcp_store_ts_recent(tp);
 	tcp_ack(sk, skb, 0);
 	consume_skb(skb);
 	tcp_data_snd_check(sk);
-	/* When receiving pure ack in fast path, update last ts ecr directly
-	 * instead of calling tcp_rcv_rtt_measure_ts(). */
+	/* A pure ACK on the fast path: save the echoed timestamp now; the
+	 * receiver RTT sampler needs it only for data. */
 	tp->rcv_rtt_last_tsecr = tp->rx_opt.rcv_tsecr;
 }
 
@@ -3592,13 +3618,14 @@ static void tcp_rcv_fast_data(struct sock *sk, struct sk_buff *skb,
 		tcp_store_ts_recent(tp);
 	tcp_rcv_rtt_measure_ts(sk, skb);
 	NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPHPHITS);
-	/* Bulk data transfer: receiver */
+	/* in-order data that fits the buffer */
 	skb_dst_drop(skb);
 	skb_pull(skb, tp->tcp_header_len);
 	tcp_queue_rcv(sk, skb, NULL);
 	tcp_event_data_recv(sk, skb, len);
 	if (TCP_SKB_CB(skb)->ack_seq != tp->snd_una) {
-		/* Well, only one small jumplet in fast path... */
+		/* After queueing, maybe ACK and then return: the only step
+		 * beyond plain queueing. */
 		tcp_ack(sk, skb, FLAG_DATA);
 		tcp_data_snd_check(sk);
 		if (!inet_csk_ack_scheduled(sk))
@@ -3623,17 +3650,17 @@ static bool tcp_rcv_fast_path(struct sock *sk, struct sk_buff *skb,
 	    TCP_SKB_CB(skb)->seq != tp->rcv_nxt ||
 	    after(TCP_SKB_CB(skb)->ack_seq, tp->snd_nxt))
 		return false;
-	/* Timestamp header prediction: tcp_header_len is equal to
-	 * th->doff*4 due to the match above. */
+	/* The prediction matched the header length, so the only option
+	 * expected is an aligned timestamp; anything else, and a timestamp
+	 * older than ts_recent (PAWS, RFC 7323 5.3), takes the slow path. */
 	if (tp->tcp_header_len == sizeof(*th) + TCPOLEN_TSTAMP_ALIGNED) {
-		/* No? Slow path! */
 		if (!tcp_parse_aligned_timestamp(tp, th))
 			return false;
-		/* If PAWS failed, check it more carefully in slow path */
 		if ((s32)(tp->rx_opt.rcv_tsval - tp->rx_opt.ts_recent) < 0)
 			return false;
-		/* DO NOT update ts_recent here: the checksum already passed,
-		 * but Linux defers to the in-window test below. */
+		/* ts_recent stays until the segment passes the in-window tests;
+		 * a damaged timestamp stored early could make PAWS reject all
+		 * later segments. */
 	}
 	if (TCP_SKB_CB(skb)->seq == TCP_SKB_CB(skb)->end_seq) {
 		tcp_rcv_fast_ack(sk, skb);
@@ -3660,7 +3687,7 @@ void tcp_rcv_established(struct sock *sk, struct sk_buff *skb)
 	tp->rx_opt.saw_tstamp = 0;
 	if (tcp_rcv_fast_path(sk, skb, th))
 		return;
-	/* slow path */
+	/* everything the fast path declined */
 	if (skb->len < th->doff * 4u) {
 		TCP_INC_STATS(sock_net(sk), TCP_MIB_INERRS);
 		tcp_drop_reason(sk, skb, SKB_DROP_REASON_PKT_TOO_SMALL);
@@ -3670,19 +3697,19 @@ void tcp_rcv_established(struct sock *sk, struct sk_buff *skb)
 		tcp_drop_reason(sk, skb, SKB_DROP_REASON_NOT_SPECIFIED);
 		return;
 	}
-	/* Standard slow path. */
+	/* full validation of the segment */
 	if (!tcp_validate_incoming(sk, skb, th, 1))
 		return;
-	/* step 5: check the ACK field */
+	/* RFC 9293 3.10.7.4, fifth check: the ACK field */
 	ret = tcp_ack(sk, skb, FLAG_SLOWPATH | FLAG_UPDATE_TS_RECENT);
 	if (ret < 0) {
 		tcp_drop_reason(sk, skb, SKB_DROP_REASON_NOT_SPECIFIED);
 		return;
 	}
 	tcp_rcv_rtt_measure_ts(sk, skb);
-	/* step 6: Process urgent data. */
+	/* sixth: URG bit */
 	tcp_urg(sk, skb, th);
-	/* step 7: process the segment text (and step 8, the FIN) */
+	/* seventh and eighth: payload, then FIN */
 	tcp_data_queue(sk, skb);
 	tcp_data_snd_check(sk);
 	tcp_ack_snd_check(sk);
@@ -3725,8 +3752,8 @@ void tcp_init_transfer(struct sock *sk, int bpf_op, struct sk_buff *skb)
 
 	tcp_mtup_init(sk);
 	tcp_init_metrics(sk);
-	/* Cut cwnd down to 1 per RFC5681 if SYN or SYN-ACK has been
-	 * retransmitted. */
+	/* A lost SYN or SYN-ACK makes the initial window 1 segment (RFC 5681
+	 * 3.1, RFC 6298 5.7). */
 	if (tp->total_retrans > 1 && tp->undo_marker)
 		tcp_snd_cwnd_set(tp, 1);
 	else
@@ -3750,7 +3777,7 @@ void tcp_finish_connect(struct sock *sk, struct sk_buff *skb)
 	tcp_set_state(sk, TCP_ESTABLISHED);
 	icsk->icsk_ack.lrcvtime = tcp_now_ms(sk);
 	tcp_init_transfer(sk, 0, skb);
-	/* Prevent spurious tcp_cwnd_restart() on first data packet */
+	/* The first data send must not look like a restart after idle. */
 	tp->lsndtime = tcp_now_ms(sk);
 	if (sock_flag(sk, SOCK_KEEPOPEN))
 		tcp_reset_keepalive_timer(sk, keepalive_time_when(tp));
@@ -3801,25 +3828,26 @@ static int tcp_rcv_synsent_synack(struct sock *sk, struct sk_buff *skb,
 
 	tcp_init_wl(tp, TCP_SKB_CB(skb)->seq);
 	tcp_ack(sk, skb, FLAG_SLOWPATH);
-	/* Ok.. it's good. Set up sequence numbers and move to established. */
+	/* The SYN-ACK is acceptable: initialize receive state and become
+	 * ESTABLISHED. */
 	WRITE_ONCE(tp->rcv_nxt, TCP_SKB_CB(skb)->seq + 1);
 	tp->rcv_wup = TCP_SKB_CB(skb)->seq + 1;
-	/* RFC 7323 2.2: The window in SYN & SYN/ACK segments is never
-	 * scaled. */
+	/* RFC 7323 2.2: no scaling applies to a SYN-ACK's window. */
 	tp->snd_wnd = ntohs(th->window);
 	tp->max_window = max(tp->max_window, tp->snd_wnd);
 	tcp_synsent_apply_options(sk, true);
 	tcp_sync_mss(sk, icsk->icsk_pmtu_cookie);
 	tcp_initialize_rcv_mss(sk);
-	/* Remember, tcp_poll() does not lock socket! Change state from
-	 * SYN-SENT only after copied_seq is initialized. */
+	/* tcp_poll reads state without the lock, so copied_seq must be valid
+	 * before the state leaves SYN-SENT. */
 	WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	tcp_finish_connect(sk, skb);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_state_change(sk);
 	if (tp->ext->defer_accept || inet_csk_in_pingpong_mode(sk)) {
-		/* Save one ACK. Data will be ready after several ticks. */
+		/* Data should follow soon: let a delayed ACK, or the first data
+		 * segment, acknowledge the SYN-ACK. */
 		inet_csk_schedule_ack(sk);
 		tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
 		tcp_reset_xmit_timer(sk, ICSK_TIME_DACK, TCP_DELACK_MAX,
@@ -3844,8 +3872,7 @@ static int tcp_rcv_synsent_syn(struct sock *sk, struct sk_buff *skb,
 	WRITE_ONCE(tp->rcv_nxt, TCP_SKB_CB(skb)->seq + 1);
 	WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
 	tp->rcv_wup = TCP_SKB_CB(skb)->seq + 1;
-	/* RFC 7323 2.2: The window in SYN & SYN/ACK segments is never
-	 * scaled. */
+	/* RFC 7323 2.2: no scaling applies to a SYN's window. */
 	tp->snd_wnd = ntohs(th->window);
 	tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
 	tp->max_window = tp->snd_wnd;
@@ -3878,7 +3905,8 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb,
 		 * return)" */
 		if (!after(TCP_SKB_CB(skb)->ack_seq, tp->snd_una) ||
 		    after(TCP_SKB_CB(skb)->ack_seq, tp->snd_nxt)) {
-			/* Previous FIN/ACK or RST/ACK might be ignored. */
+			/* A FIN/ACK or RST/ACK from an old attempt may carry an
+			 * ACK we must refuse. */
 			if (icsk->icsk_retransmits == 0)
 				tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
 						     TCP_TIMEOUT_MIN_US, TCP_RTO_MAX);
@@ -3892,9 +3920,9 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb,
 			NET_INC_STATS(sock_net(sk), LINUX_MIB_PAWSACTIVE);
 			goto reset_and_undo;
 		}
-		/* Now ACK is acceptable. "If the RST bit is set If the ACK
-		 * was acceptable then signal the user "error: connection
-		 * reset", drop the segment, enter CLOSED state". */
+		/* The ACK is acceptable. RFC 9293 3.10.7.3: an RST with it
+		 * reports "connection reset", drops the segment and enters
+		 * CLOSED. */
 		if (th->rst) {
 			tcp_reset(sk, skb);
 			consume_skb(skb);
@@ -3906,10 +3934,11 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb,
 			goto discard_and_undo;
 		return tcp_rcv_synsent_synack(sk, skb, th);
 	}
-	/* No ACK in the segment: "If the RST bit is set ... drop". */
+	/* Neither ACK nor SYN usable: a bare RST is dropped (RFC 9293
+	 * 3.10.7.3). */
 	if (th->rst)
 		goto discard_and_undo;
-	/* PAWS check. */
+	/* RFC 7323 5.3 on the SYN too */
 	if (tp->rx_opt.ts_recent_stamp && tp->rx_opt.saw_tstamp &&
 	    tcp_paws_reject_net(sock_net(sk), &tp->rx_opt, 0))
 		goto discard_and_undo;
@@ -3969,7 +3998,7 @@ static void tcp_rcv_synrecv_established(struct sock *sk, struct sk_buff *skb,
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	tp->delivered++; /* SYN-ACK delivery isn't tracked in tcp_ack */
+	tp->delivered++; /* tcp_ack does not count the SYN-ACK as delivered */
 	if (!tp->srtt_us)
 		tcp_synack_rtt_meas(sk, NULL);
 	tp->retrans_stamp = 0;
@@ -3983,7 +4012,7 @@ static void tcp_rcv_synrecv_established(struct sock *sk, struct sk_buff *skb,
 	tcp_init_wl(tp, TCP_SKB_CB(skb)->seq);
 	if (tp->rx_opt.tstamp_ok)
 		tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
-	/* Prevent spurious tcp_cwnd_restart() on first data packet */
+	/* The first data send must not look like a restart after idle. */
 	tp->lsndtime = tcp_now_ms(sk);
 	tcp_initialize_rcv_mss(sk);
 	if (sk->sk_shutdown & SEND_SHUTDOWN)
@@ -4004,7 +4033,7 @@ static int tcp_rcv_fin_wait1(struct sock *sk, struct sk_buff *skb,
 	tcp_set_state(sk, TCP_FIN_WAIT2);
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
 	if (!sock_flag(sk, SOCK_DEAD)) {
-		/* Wake up lingering close() */
+		/* close() with SO_LINGER may be waiting for this */
 		sk->sk_state_change(sk);
 		return 0;
 	}
@@ -4015,7 +4044,8 @@ static int tcp_rcv_fin_wait1(struct sock *sk, struct sk_buff *skb,
 	}
 	if (TCP_SKB_CB(skb)->end_seq != TCP_SKB_CB(skb)->seq &&
 	    after(TCP_SKB_CB(skb)->end_seq - th->fin, tp->rcv_nxt)) {
-		/* Receive out of order FIN after close() */
+		/* The peer's FIN already got past our data: finishing would
+		 * lose it, so reset. */
 		tcp_done(sk);
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPABORTONDATA);
 		return 1;
@@ -4024,7 +4054,8 @@ static int tcp_rcv_fin_wait1(struct sock *sk, struct sk_buff *skb,
 	if (tmo > TCP_TIMEWAIT_LEN) {
 		tcp_reset_keepalive_timer(sk, tmo - TCP_TIMEWAIT_LEN);
 	} else if (th->fin || sock_owned_by_user(sk)) {
-		/* Bad case. We could lose such FIN otherwise. */
+		/* Keep the socket while FIN or data is in flight; a timewait
+		 * sock would lose them. */
 		tcp_reset_keepalive_timer(sk, tmo);
 	} else {
 		tcp_time_wait(sk, TCP_FIN_WAIT2, tmo);
@@ -4087,8 +4118,9 @@ static int tcp_rcv_state_text(struct sock *sk, struct sk_buff *skb,
 		__attribute__((fallthrough));
 	case TCP_FIN_WAIT1:
 	case TCP_FIN_WAIT2:
-		/* RFC 793 says to queue data in these states, RFC 1122 says
-		 * we MUST send a reset. BSD 4.4 also does reset. */
+		/* RFC 9293 would buffer it in these states, but RFC 1122
+		 * 4.2.2.13 requires a reset once the application can no longer
+		 * read; BSD does the same. */
 		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
 		    TCP_SKB_CB(skb)->end_seq != TCP_SKB_CB(skb)->seq &&
 		    after(TCP_SKB_CB(skb)->end_seq - th->fin, tp->rcv_nxt)) {
@@ -4129,7 +4161,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		ret = tcp_rcv_synsent_state_process(sk, skb, th);
 		if (ret >= 0)
 			return ret;
-		/* Do step6 onward by hand. */
+		/* The rest of the checks for this SYN-SENT segment run here. */
 		tcp_urg(sk, skb, th);
 		consume_skb(skb);
 		tcp_data_snd_check(sk);
@@ -4143,14 +4175,14 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!tcp_validate_incoming(sk, skb, th, 0))
 		return 0;
-	/* step 5: check the ACK field */
+	/* RFC 9293 3.10.7.4, fifth check: the ACK field */
 	ret = tcp_ack(sk, skb, FLAG_SLOWPATH | FLAG_UPDATE_TS_RECENT |
 				       FLAG_NO_CHALLENGE_ACK);
 	if (ret <= 0) {
 		/* RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: reset */
 		if (sk->sk_state == TCP_SYN_RECV)
 			return 1;
-		/* accept old ack during closing */
+		/* an old ACK is harmless while closing */
 		if (ret < 0) {
 			tcp_send_challenge_ack(sk);
 			tcp_drop_reason(sk, skb, SKB_DROP_REASON_NOT_SPECIFIED);
@@ -4160,13 +4192,13 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	ret = tcp_rcv_ack_state(sk, skb, th);
 	if (ret)
 		return ret > 0 ? 1 : 0;
-	/* step 6: check the URG bit */
+	/* sixth: URG bit */
 	tcp_urg(sk, skb, th);
-	/* step 7: process the segment text */
+	/* seventh and eighth: payload, then FIN */
 	ret = tcp_rcv_state_text(sk, skb, th);
 	if (ret > 0)
 		return 1;
-	/* tcp_data could move socket to TIME-WAIT */
+	/* the FIN may have moved us to TIME-WAIT */
 	if (sk->sk_state != TCP_CLOSE) {
 		tcp_data_snd_check(sk);
 		tcp_ack_snd_check(sk);

@@ -183,7 +183,8 @@ int tcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 		inet->inet_saddr = fl4.saddr;
 	inet->inet_rcv_saddr = inet->inet_saddr;
 	if (tp->rx_opt.ts_recent_stamp && inet->inet_daddr != daddr) {
-		/* Reset inherited state */
+		/* A reused socket must not carry sequence or timestamp state
+		 * over. */
 		tp->rx_opt.ts_recent = 0;
 		tp->rx_opt.ts_recent_stamp = 0;
 		tp->write_seq = 0;
@@ -193,15 +194,14 @@ int tcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	inet_csk(sk)->icsk_ext_hdr_len = 0;
 	tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 
-	/* Socket identity is still unknown (sport may be zero). However we
-	 * set state to SYN-SENT and not releasing socket lock select source
-	 * port, enter ourselves into the hash tables and complete
-	 * initialization after this. */
+	/* The source port may not be chosen yet. Entering SYN-SENT while we
+	 * keep the socket lock lets inet_hash_connect pick a port and hash us
+	 * without another connect slipping in. */
 	tcp_set_state(sk, TCP_SYN_SENT);
 	err = inet_hash_connect(sk);
 	if (err)
 		goto failure;
-	/* OK, now commit destination to socket. */
+	/* The port is bound and hashed: attach the route to the socket. */
 	sk_setup_caps(sk, &rt->dst);
 	rt = NULL;
 	if (!tp->write_seq)
@@ -219,8 +219,7 @@ int tcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	return 0;
 
 failure:
-	/* This unhashes the socket and releases the local port, if
-	 * necessary. */
+	/* Undo the hashing and give back an automatically bound port. */
 	tcp_set_state(sk, TCP_CLOSE);
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
 		inet->inet_saddr = inet->inet_rcv_saddr = 0;
@@ -320,7 +319,7 @@ static void tcp_openreq_init_rwin(struct request_sock *req,
 	u8 rcv_wscale = 0;
 
 	req->rsk_window_clamp = tp->window_clamp;
-	/* limit the window selection if the user enforce a smaller rx buffer */
+	/* SO_RCVBUF set on the listener bounds the offered window. */
 	if ((sk_listener->sk_userlocks & SOCK_RCVBUF_LOCK) &&
 	    (req->rsk_window_clamp > (u32)full_space || !req->rsk_window_clamp))
 		req->rsk_window_clamp = (u32)full_space;
@@ -408,9 +407,9 @@ int tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		req->ts_off = secure_tcp_ts_off(net, ip_hdr(skb)->daddr,
 						ip_hdr(skb)->saddr);
 	if (!want_cookie && !isn) {
-		/* Without syncookies last quarter of backlog is filled with
-		 * destinations proven to be alive (we keep no metrics: none
-		 * is proven). */
+		/* Without cookies, Linux keeps the last quarter of the backlog
+		 * for peers known to be alive; we keep no metrics, so none
+		 * qualify. */
 		if (!syncookies &&
 		    max_syn_backlog - inet_csk_reqsk_queue_len(sk) <
 			    (max_syn_backlog >> 2))
@@ -553,7 +552,7 @@ int tcp_v4_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct sock *rsk, *nsk;
 
-	if (sk->sk_state == TCP_ESTABLISHED) { /* Fast path */
+	if (sk->sk_state == TCP_ESTABLISHED) { /* the common case */
 		tcp_rcv_established(sk, skb);
 		/* Quiescent again: give the transfer state back. */
 		tcp_xfer_put_idle(sk);
@@ -750,7 +749,7 @@ static bool tcp_v4_rcv_validate(struct net *net, struct sk_buff *skb)
 		kfree_skb_reason(skb, SKB_DROP_REASON_OTHERHOST);
 		return false;
 	}
-	/* Count it even if it's bad */
+	/* InSegs counts every segment, valid or not. */
 	TCP_INC_STATS(net, TCP_MIB_INSEGS);
 	if (!pskb_may_pull(skb, sizeof(struct sl_tcphdr))) {
 		kfree_skb_reason(skb, SKB_DROP_REASON_PKT_TOO_SMALL);
@@ -863,8 +862,7 @@ void tcp_v4_mtu_reduced(struct sock *sk)
 	dst = &rt->dst;
 	dst_hold(dst);
 	sk_dst_set(sk, dst);
-	/* Something is about to be wrong... Remember soft error for the
-	 * case, if this connection will not able to recover. */
+	/* Record a soft error: reported only if the connection later fails. */
 	if (mtu < dst_mtu(dst) && inet->pmtudisc != IP_PMTUDISC_DONT)
 		sk->sk_err_soft = EMSGSIZE;
 	mtu = dst_mtu(dst);
@@ -1006,8 +1004,8 @@ int tcp_v4_err(struct sk_buff *skb, u32 info)
 		return 0;
 	}
 	bh_lock_sock(sk);
-	/* If too many ICMPs get dropped on busy servers this needs to be
-	 * solved differently. */
+	/* The ICMP is dropped while the socket is owned; on busy servers this
+	 * could lose useful errors. */
 	if (sock_owned_by_user(sk) &&
 	    !(type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED))
 		NET_INC_STATS(net, LINUX_MIB_LOCKDROPPEDICMPS);
@@ -1049,11 +1047,11 @@ void tcp_v4_destroy_sock(struct sock *sk)
 {
 	tcp_clear_xmit_timers(sk);
 	tcp_cleanup_congestion_control(sk);
-	/* Cleanup up the write buffer. */
+	/* free unsent and unacknowledged data */
 	tcp_write_queue_purge(sk);
-	/* Cleans up our, hopefully empty, out_of_order_queue. */
+	/* free data held out of order (normally none by now) */
 	tcp_xfer_free(sk);
-	/* Clean up a referenced TCP bind bucket. */
+	/* release the bound port */
 	if (inet_csk(sk)->icsk_bind_hash)
 		inet_put_port(sk);
 }

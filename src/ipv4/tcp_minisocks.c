@@ -84,7 +84,7 @@ tcp_tw_fin_wait2(struct inet_timewait_sock *tw, struct sk_buff *skb,
 {
 	const struct tcp_skb_cb *tcb = TCP_SKB_CB(skb);
 
-	/* Out of window, send ACK */
+	/* not acceptable: ACK it (RFC 9293 3.10.7.4) */
 	if (paws_reject || !tcp_in_window(tcb->seq, tcb->end_seq, tw->tw_rcv_nxt,
 					  tw->tw_rcv_nxt + tw->tw_rcv_wnd))
 		return tcp_timewait_check_oow_rate_limit(
@@ -95,17 +95,17 @@ tcp_tw_fin_wait2(struct inet_timewait_sock *tw, struct sk_buff *skb,
 	}
 	if (th->syn && !before(tcb->seq, tw->tw_rcv_nxt))
 		return TCP_TW_RST;
-	/* Dup ACK? */
+	/* bare ACK adding nothing: drop */
 	if (!th->ack || !after(tcb->end_seq, tw->tw_rcv_nxt) ||
 	    tcb->end_seq == tcb->seq) {
 		inet_twsk_put(tw);
 		return TCP_TW_SUCCESS;
 	}
-	/* New data or FIN. If new data arrive after half-duplex close,
-	 * reset. */
+	/* Data after our receive side closed calls for a reset (RFC 1122
+	 * 4.2.2.13); a FIN moves us on. */
 	if (!th->fin || tcb->end_seq != tw->tw_rcv_nxt + 1)
 		return TCP_TW_RST;
-	/* FIN arrived, enter true time-wait state. */
+	/* The peer's FIN: from here on this is genuine TIME-WAIT. */
 	tw->tw_substate = TCP_TIME_WAIT;
 	tw->tw_rcv_nxt = tcb->end_seq;
 	if (tmp_opt->saw_tstamp) {
@@ -138,8 +138,8 @@ enum tcp_tw_status tcp_timewait_state_process(struct inet_timewait_sock *tw,
 	if (tw->tw_substate == TCP_FIN_WAIT2)
 		return tcp_tw_fin_wait2(tw, skb, th, &tmp_opt, paws_reject);
 
-	/* Now real TIME-WAIT state. In window segment: only a RST or a bare
-	 * ACK may be. */
+	/* TIME-WAIT proper. An acceptable segment here can only be a RST or a
+	 * bare ACK. */
 	if (!paws_reject && tcb->seq == tw->tw_rcv_nxt &&
 	    (tcb->seq == tcb->end_seq || th->rst)) {
 		if (th->rst) {
@@ -224,7 +224,8 @@ void tcp_time_wait(struct sock *sk, int state, u64 timeo_ns)
 			timeo_ns = TCP_TIMEWAIT_LEN;
 		inet_twsk_hashdance_schedule(tw, sk, timeo_ns);
 	} else {
-		/* Sorry, if we're out of memory, just CLOSE this socket up. */
+		/* No timewait sock could be allocated: close outright, giving
+		 * up TIME-WAIT protection. */
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPTIMEWAITOVERFLOW);
 	}
 	tcp_update_metrics(sk);
@@ -272,7 +273,7 @@ static struct sock *inet_csk_complete_hashdance(struct sock *sk,
 		if (inet_csk_reqsk_queue_add(sk, req, child))
 			return child;
 	}
-	/* Too bad, another child took ownership of the request, undo. */
+	/* Another CPU already made a child for this request: discard ours. */
 	bh_unlock_sock(child);
 	sock_put(child);
 	return NULL;
@@ -338,8 +339,8 @@ struct sock *tcp_check_req(struct sock *sk, struct sk_buff *skb,
 
 	paws_reject = tcp_req_paws_reject(req, skb, th, &tmp_opt);
 
-	/* Check for pure retransmitted SYN: RFC 9293 3.10.7.4 has no word
-	 * for it; Linux resends the SYN-ACK and restarts the timer. */
+	/* A retransmitted SYN identical to the first: RFC 9293 3.10.7.4 does
+	 * not cover it; Linux resends the SYN-ACK and restarts the timer. */
 	if (tcb->seq == req->rcv_isn && flg == TCPHDR_SYN && !paws_reject) {
 		if (!tcp_oow_rate_limited(net, skb,
 					  LINUX_MIB_TCPACKSKIPPEDSYNRECV,
@@ -369,10 +370,11 @@ struct sock *tcp_check_req(struct sock *sk, struct sk_buff *skb,
 		return NULL;
 	}
 
-	/* In sequence, PAWS is OK. */
+	/* Sequence and PAWS checks passed. */
 	if (tmp_opt.saw_tstamp && !after(tcb->seq, rcv_nxt))
 		req->ts_recent = tmp_opt.rcv_tsval;
-	/* Truncate SYN, it is out of window starting at rcv_isn + 1. */
+	/* A SYN flag here lies before rcv_isn + 1, outside the window: ignore
+	 * it. */
 	if (tcb->seq == req->rcv_isn)
 		flg &= (u8)~TCPHDR_SYN;
 
@@ -381,11 +383,12 @@ struct sock *tcp_check_req(struct sock *sk, struct sk_buff *skb,
 		TCP_INC_STATS(net, TCP_MIB_ATTEMPTFAILS);
 		return tcp_req_embryonic_reset(sk, skb, req, flg);
 	}
-	/* ACK sequence verified above, just make sure ACK is set. */
+	/* The ACK number was checked; the ACK flag itself must be present. */
 	if (!(flg & TCPHDR_ACK))
 		return NULL;
 
-	/* OK, ACK is valid, create big socket and feed this segment to it. */
+	/* Valid handshake ACK: create the full socket and let it process this
+	 * segment. */
 	child = tcp_v4_syn_recv_sock(sk, skb, req);
 	if (!child) {
 		/* listen_overflow */
@@ -418,13 +421,12 @@ int tcp_child_process(struct sock *parent, struct sock *child,
 	tcp_sk(child)->segs_in++;
 	if (!sock_owned_by_user(child)) {
 		ret = tcp_rcv_state_process(child, skb);
-		/* Wakeup parent, send SIGIO */
+		/* let the listener's accept() and SIGIO users know */
 		if (state == TCP_SYN_RECV && child->sk_state != state)
 			parent->sk_data_ready(parent);
 	} else {
-		/* Alas, it is possible again, because we do lookup in main
-		 * socket hash table and lock on listening socket does not
-		 * protect us more. */
+		/* Possible: lookups use the main hash without the listener
+		 * lock, so the child may already be owned. */
 		sk_add_backlog(child, skb, ~0U);
 	}
 	bh_unlock_sock(child);

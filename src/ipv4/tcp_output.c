@@ -401,11 +401,13 @@ void tcp_select_initial_window(const struct sock *sk, int __space, u32 mss,
 	u32 space = __space < 0 ? 0 : (u32)__space;
 	int wscale;
 
-	/* If no clamp set the clamp to the max possible scaled window. */
+	/* No clamp from the user: allow the largest window the scale can
+	 * express. */
 	if (*window_clamp == 0)
 		*window_clamp = 65535U << TCP_MAX_WSCALE;
 	space = min(*window_clamp, space);
-	/* Quantize space offering to a multiple of mss if possible. */
+	/* Offer whole segments only, so the peer is not invited to send a runt.
+	 */
 	if (space > mss && mss)
 		space = space / mss * mss;
 	/* Offering an initial window larger than 32767 breaks some buggy
@@ -418,7 +420,8 @@ void tcp_select_initial_window(const struct sock *sk, int __space, u32 mss,
 		*rcv_wnd = min(*rcv_wnd, init_rcv_wnd * mss);
 	*rcv_wscale = 0;
 	if (wscale_ok) {
-		/* Set window scaling on max possible window. */
+		/* Pick the smallest shift that lets the largest possible buffer
+		 * be advertised (RFC 7323 2.3). */
 		space = max_t(u32, space,
 			      (u32)READ_ONCE(net->ipv4.sysctl_tcp_rmem[2]));
 		space = max_t(u32, space,
@@ -427,7 +430,7 @@ void tcp_select_initial_window(const struct sock *sk, int __space, u32 mss,
 		wscale = space ? 31 - __builtin_clz(space) - 15 : 0;
 		*rcv_wscale = (u8)clamp_t(int, wscale, 0, TCP_MAX_WSCALE);
 	}
-	/* Set the clamp no higher than max representable value. */
+	/* The clamp cannot exceed what 16 bits under this shift can carry. */
 	*window_clamp = min_t(u32, 65535U << *rcv_wscale, *window_clamp);
 }
 
@@ -459,8 +462,8 @@ u32 __tcp_select_window(struct sock *sk)
 	}
 	if (free_space < (full_space >> 1)) {
 		icsk->icsk_ack.quick = 0;
-		/* free_space might become our new window: do not let the
-		 * scale round it up. */
+		/* Round free_space down to the scale granularity, so the scaled
+		 * field never offers more than we hold. */
 		free_space = free_space & ~((1 << tp->rx_opt.rcv_wscale) - 1);
 		if (free_space < (allowed_space >> 4) || free_space < mss)
 			return 0;
@@ -468,12 +471,14 @@ u32 __tcp_select_window(struct sock *sk)
 	if (free_space > (int)tp->rcv_ssthresh)
 		free_space = (int)tp->rcv_ssthresh;
 	if (tp->rx_opt.rcv_wscale) {
-		/* Advertise enough so that it is not scaled away. */
+		/* Round up to whole scale units, so a window below one unit is
+		 * not announced as zero. */
 		window = ALIGN_UP(free_space, 1 << tp->rx_opt.rcv_wscale);
 	} else {
 		window = (int)tp->rcv_wnd;
-		/* Keep a multiple of mss; keep the current offer when it is
-		 * within one mss of the free space. */
+		/* Offer whole segments; if the current offer is already within
+		 * one mss of free space, keep it to avoid churning the
+		 * advertised edge. */
 		if (window <= free_space - mss || window > free_space)
 			window = free_space / mss * mss;
 		else if (mss == full_space &&
@@ -497,7 +502,8 @@ static u16 tcp_select_window(struct sock *sk)
 	u32 new_win = __tcp_select_window(sk);
 
 	if (new_win < cur_win) {
-		/* Never shrink the offered window. */
+		/* Do not pull back the right edge we already announced (RFC
+		 * 9293 3.8.6.2.2). */
 		if (new_win == 0)
 			NET_INC_STATS(net, LINUX_MIB_TCPWANTZEROWINDOWADV);
 		new_win = ALIGN_UP(cur_win, 1U << tp->rx_opt.rcv_wscale);
@@ -527,12 +533,13 @@ static int __tcp_mtu_to_mss(struct sock *sk, int pmtu)
 	const struct tcp_sock *tp = tcp_sk(sk);
 	int mss_now;
 
-	/* RFC 1122 MMS_S - sizeof(tcphdr). */
+	/* payload of a bare header: MTU less IP and TCP base headers */
 	mss_now = pmtu - (int)TCP_IPV4_HDRLEN - (int)sizeof(struct sl_tcphdr);
 	if (mss_now > tp->rx_opt.mss_clamp)
 		mss_now = tp->rx_opt.mss_clamp;
 	mss_now -= inet_csk(sk)->icsk_ext_hdr_len;
-	/* Then reserve room for full set of TCP options and 8 bytes of data. */
+	/* Leave space for the largest option set plus 8 data bytes, so a
+	 * segment never carries only headers. */
 	mss_now = max_t(int, mss_now,
 			READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_min_snd_mss));
 	return mss_now;
@@ -625,7 +632,8 @@ unsigned int tcp_current_mss(struct sock *sk)
 	memset(&opts, 0, sizeof(opts));
 	header_len = tcp_established_options(sk, &opts) +
 		     (unsigned int)sizeof(struct sl_tcphdr);
-	/* mss_cache assumes tcp_header_len: adjust for odd packets (SACK). */
+	/* mss_cache was computed for tcp_header_len; SACK blocks in this
+	 * segment make the header longer, so subtract the excess. */
 	if (header_len != tp->tcp_header_len)
 		mss_now -= header_len - tp->tcp_header_len;
 	return mss_now;
@@ -674,7 +682,8 @@ static void tcp_dec_quickack_mode(struct sock *sk)
 
 		if (pkts >= icsk->icsk_ack.quick) {
 			icsk->icsk_ack.quick = 0;
-			/* Leaving quickack mode we deflate ATO. */
+			/* Quick ACKs used up: go back to the minimum ACK
+			 * timeout. */
 			icsk->icsk_ack.ato = TCP_ATO_MIN;
 		} else {
 			icsk->icsk_ack.quick = (u8)(icsk->icsk_ack.quick - pkts);
@@ -700,7 +709,8 @@ static void tcp_event_data_sent(struct tcp_sock *tp, struct sock *sk)
 	if (tcp_packets_in_flight(tp) == 0)
 		tcp_ca_event(sk, CA_EVENT_TX_START);
 	tp->lsndtime = now;
-	/* A reply within ato of the last received data: interactive. */
+	/* We answered data within one ato: the exchange looks request/response,
+	 * so switch to interactive delayed ACKs. */
 	if ((u32)(now - icsk->icsk_ack.lrcvtime) < icsk->icsk_ack.ato / 1000 &&
 	    icsk->icsk_ack.pingpong < 255)
 		icsk->icsk_ack.pingpong++;
@@ -916,7 +926,7 @@ static void tcp_fragment_cb(struct sk_buff *skb, struct sk_buff *buff, u32 len)
 	bcb->seq = tcb->seq + len;
 	bcb->end_seq = tcb->end_seq;
 	tcb->end_seq = bcb->seq;
-	/* PSH and FIN stay with the last part. */
+	/* PSH and FIN belong to the end of the data, i.e. the tail part. */
 	tcb->tcp_flags = flags & (u8)~(TCPHDR_FIN | TCPHDR_PSH);
 	bcb->tcp_flags = flags;
 	bcb->sacked = tcb->sacked;
@@ -1038,7 +1048,8 @@ static bool tcp_snd_wnd_test(const struct tcp_sock *tp,
 	return !after(end_seq, tcp_wnd_end(tp));
 }
 
-/* Minshall's variant of Nagle: the last small segment is unacknowledged. */
+/* Minshall's Nagle refinement: true while a sub-MSS segment we sent is still
+ * unacknowledged. */
 static bool tcp_minshall_check(const struct tcp_sock *tp)
 {
 	return after(tp->snd_sml, tp->snd_una) &&
@@ -1068,11 +1079,11 @@ static bool tcp_nagle_test(const struct tcp_sock *tp,
 			   const struct sk_buff *skb, unsigned int cur_mss,
 			   int nonagle)
 {
-	/* Nagle rule does not apply to frames, which sit in the middle of
-	 * the write queue (they have no chance to get new data). */
+	/* Only the tail of the queue can still grow; an skb with more queued
+	 * after it is as full as it will get, so holding it gains nothing. */
 	if (nonagle & TCP_NAGLE_PUSH)
 		return true;
-	/* Don't use the nagle rule for urgent data (or for the final FIN). */
+	/* Urgent data and the final FIN go out without delay. */
 	if (tcp_urg_mode(tp) || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN))
 		return true;
 	return !tcp_nagle_check(skb->len < cur_mss, tp, nonagle);
@@ -1108,8 +1119,8 @@ static unsigned int tcp_mss_split_point(const struct sock *sk,
 	if (max_len <= needed)
 		return max_len;
 	partial = needed % mss_now;
-	/* If last segment is not a full MSS, check if Nagle rules allow us
-	 * to include this last segment in this skb. */
+	/* A trailing partial segment joins this GSO skb only if Nagle would let
+	 * it go now. */
 	if (tcp_nagle_check(partial != 0, tp, nonagle))
 		return needed - partial;
 	return needed;
@@ -1178,7 +1189,7 @@ bool tcp_write_xmit(struct sock *sk, unsigned int mss_now, int nonagle,
 		cwnd_quota = tcp_cwnd_test(tp);
 		if (!cwnd_quota) {
 			if (push_one == 2)
-				cwnd_quota = 1; /* Force out a loss probe. */
+				cwnd_quota = 1; /* TLP: ignore cwnd */
 			else {
 				is_cwnd_limited = true;
 				break;
@@ -1266,9 +1277,8 @@ void tcp_check_probe_timer(struct sock *sk)
 void __tcp_push_pending_frames(struct sock *sk, unsigned int cur_mss,
 			       int nonagle)
 {
-	/* If we are closed, the bytes will have to remain here. In time
-	 * closedown will finish, we empty the write queue and all will be
-	 * happy. */
+	/* A closed socket cannot send; the queue is freed when teardown
+	 * completes. */
 	if (unlikely(sk->sk_state == TCP_CLOSE))
 		return;
 	if (tcp_write_xmit(sk, cur_mss, nonagle, 0))
@@ -1328,7 +1338,7 @@ static void tcp_connect_init(struct sock *sk)
 	if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < tp->advmss)
 		tp->advmss = tp->rx_opt.user_mss;
 	tcp_initialize_rcv_mss(sk);
-	/* Limit the window selection if the user enforced a buffer. */
+	/* SO_RCVBUF set by the user bounds the window we offer. */
 	if ((sk->sk_userlocks & SOCK_RCVBUF_LOCK) &&
 	    (tp->window_clamp > (u32)tcp_full_space(sk) || !tp->window_clamp))
 		tp->window_clamp = (u32)tcp_full_space(sk);
@@ -1636,12 +1646,13 @@ static void __tcp_send_ack(struct sock *sk, u32 rcv_nxt)
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	struct sk_buff *buff;
 
-	/* If we have been reset, we may not send again. */
+	/* After a reset (state CLOSE) nothing may be sent. */
 	if (sk->sk_state == TCP_CLOSE)
 		return;
 	buff = tcp_alloc_ctl_skb(sock_net(sk));
 	if (unlikely(!buff)) {
-		/* No memory: retry from the delayed ACK timer. */
+		/* Allocation failed: let the delayed-ACK timer try again
+		 * shortly. */
 		icsk->icsk_ack.pending |= ICSK_ACK_SCHED;
 		icsk->icsk_ack.ato = TCP_ATO_MIN;
 		inet_csk_reset_xmit_timer(sk, ICSK_TIME_DACK,
@@ -1681,8 +1692,8 @@ void tcp_send_delayed_ack(struct sock *sk)
 		if (inet_csk_in_pingpong_mode(sk) ||
 		    (icsk->icsk_ack.pending & ICSK_ACK_PUSHED))
 			max_ato = TCP_DELACK_MAX;
-		/* Slow path, intersegment interval is "high": bound by the
-		 * measured RTT, not by the RTO. */
+		/* Gaps between segments are long (non-interactive): cap the
+		 * delay by the measured RTT rather than the RTO. */
 		if (tp->srtt_us) {
 			u32 rtt = max_t(u32, tp->srtt_us >> 3, TCP_DELACK_MIN);
 
@@ -1695,7 +1706,8 @@ void tcp_send_delayed_ack(struct sock *sk)
 		ato = min(ato, icsk->icsk_delack_max);
 	timeout = now + usec_to_nsec(ato);
 	if (icsk->icsk_ack.pending & ICSK_ACK_TIMER) {
-		/* If delack timer is about to expire, send ACK now. */
+		/* The pending timer would fire soon anyway: ACK right now
+		 * instead. */
 		if (icsk->icsk_ack.timeout <= now + usec_to_nsec(ato >> 2)) {
 			tcp_send_ack(sk);
 			return;
@@ -1735,7 +1747,7 @@ void tcp_send_fin(struct sock *sk)
 		skb = tcp_alloc_ctl_skb(sock_net(sk));
 		if (unlikely(!skb))
 			return;
-		/* FIN eats a sequence byte. */
+		/* The FIN occupies one sequence number (RFC 9293 3.4). */
 		tcp_init_nondata_skb(skb, tp->write_seq,
 				     TCPHDR_ACK | TCPHDR_FIN);
 		tp->write_seq++;
@@ -1786,9 +1798,8 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs)
 	}
 	cur_mss = tcp_current_mss(sk);
 	avail_wnd = (s32)(tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq);
-	/* If the receiver has shrunk his window and skb is out of the new
-	 * window, do not retransmit it, unless the window is zero: then this
-	 * segment serves as a zero window probe. */
+	/* The peer shrank its window below this segment: do not resend it,
+	 * except with a zero window, where it doubles as a window probe. */
 	if (avail_wnd <= 0) {
 		if (TCP_SKB_CB(skb)->seq != tp->snd_una)
 			return -EAGAIN;
@@ -1802,7 +1813,7 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs)
 	}
 	if (skb->len > (unsigned int)len) {
 		if (tcp_fragment(sk, &tp->xfer->tcp_rtx_queue, skb, (u32)len, cur_mss))
-			return -ENOMEM; /* We'll try again later. */
+			return -ENOMEM; /* retried on the next ACK or timeout */
 	} else {
 		if (tcp_skb_unclone(skb))
 			return -ENOMEM;
@@ -1844,7 +1855,7 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs)
 		TCP_SKB_CB(skb)->sacked |= TCPCB_RETRANS;
 		tp->retrans_out += (u32)tcp_skb_pcount(skb);
 	}
-	/* Save stamp of the first (attempted) retransmit. */
+	/* retrans_stamp marks when retransmitting began (undo, timeouts). */
 	if (!tp->retrans_stamp)
 		tp->retrans_stamp = (u32)(tcp_skb_timestamp_us(skb) / 1000);
 	if (tp->undo_retrans < 0)
@@ -1948,10 +1959,11 @@ void tcp_send_loss_probe(struct sock *sk)
 		goto rearm_timer;
 	tp->xfer->tlp_retrans = 1;
 probe_sent:
-	/* Record snd_nxt for loss detection. */
+	/* tlp_high_seq lets the ACK path tell whether the probe repaired a
+	 * loss. */
 	tp->xfer->tlp_high_seq = tp->snd_nxt;
 	NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPLOSSPROBES);
-	/* Reset s.t. tcp_rearm_rto will restart timer from now. */
+	/* Clear the flag so tcp_rearm_rto measures the RTO from now. */
 	inet_csk(sk)->icsk_pending = 0;
 rearm_timer:
 	tcp_rearm_rto(sk);
@@ -2043,7 +2055,7 @@ void tcp_send_probe0(struct sock *sk)
 
 	err = __tcp_write_wakeup(sk, LINUX_MIB_TCPWINPROBE);
 	if (tp->packets_out || skb_queue_empty(&sk->sk_write_queue)) {
-		/* Cancel probe timer, if it is not required. */
+		/* Data in flight or nothing queued: no window probe needed. */
 		icsk->icsk_probes_out = 0;
 		icsk->icsk_backoff = 0;
 		icsk->icsk_probes_tstamp = 0;
@@ -2056,8 +2068,8 @@ void tcp_send_probe0(struct sock *sk)
 			icsk->icsk_backoff++;
 		timeout = tcp_probe0_when(sk, usec_to_nsec(TCP_RTO_MAX));
 	} else {
-		/* Local congestion: let senders fight for local resources
-		 * conservatively. */
+		/* The local queue refused the probe: retry at the base interval
+		 * without backing off, as this was not a network loss. */
 		timeout = TCP_RESOURCE_PROBE_INTERVAL;
 	}
 	if (tcp_sk(sk)->ext->user_timeout && icsk->icsk_probes_tstamp) {

@@ -128,13 +128,14 @@ static void tcp_rack_detect_loss(struct sock *sk, u32 *reo_timeout)
 			only_retrans = true;
 			continue;
 		}
-		/* A packet is lost if it has not been s/acked beyond the
-		 * recent RTT plus the reordering window. */
+		/* RFC 8985 6.2 step 5: sent before RACK.segment and older
+		 * than RACK.rtt + reo_wnd means lost; a younger one may
+		 * still be merely reordered, so remember how long to wait. */
 		remaining = tcp_rack_skb_timeout(tp, skb, reo_wnd);
 		if (remaining <= 0)
 			tcp_mark_skb_lost(sk, skb);
 		else if ((u32)remaining > *reo_timeout)
-			*reo_timeout = (u32)remaining;   /* max wait */
+			*reo_timeout = (u32)remaining;   /* longest so far */
 	}
 }
 
@@ -151,7 +152,8 @@ void tcp_rack_mark_lost(struct sock *sk)
 
 	if (!tp->xfer->rack.advanced)
 		return;
-	/* Reset the advanced flag to avoid unnecessary queue scanning. */
+	/* Consume the flag: until RACK advances again, a rescan of the
+	 * queue could not find anything new. */
 	tp->xfer->rack.advanced = 0;
 	tcp_rack_detect_loss(sk, &timeout);
 	if (timeout) {
@@ -228,7 +230,8 @@ void tcp_rack_update_reo_wnd(struct sock *sk, const struct rate_sample *rs)
 	if ((READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_recovery) &
 	     TCP_RACK_STATIC_REO_WND) || !rs->prior_delivered)
 		return;
-	/* Disregard DSACK if a rtt has not passed since we adjusted reo_wnd. */
+	/* A D-SACK for data sent before the last widening is about the
+	 * old window (RFC 8985 6.2.4: at most one step per round trip). */
 	if (before(rs->prior_delivered, tp->rack.last_delivered))
 		tp->rack.dsack_seen = 0;
 	if (tp->rack.dsack_seen) {
@@ -262,8 +265,9 @@ bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto)
 	s64 rto_delta_us;
 
 	early_retrans = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_early_retrans);
-	/* Schedule a loss probe in 2*RTT for SACK capable connections not in
-	 * loss recovery, limited by cwnd or by the application. */
+	/* RFC 8985 7.2: TLP needs SACK to learn what the probe repaired,
+	 * data in flight, and no recovery already under way (Open or CWR);
+	 * tcp_early_retrans 3 and 4 are the settings that enable it. */
 	if ((early_retrans != 3 && early_retrans != 4) || !tp->packets_out ||
 	    !tcp_is_sack(tp) ||
 	    (icsk->icsk_ca_state != TCP_CA_Open &&
@@ -349,18 +353,22 @@ void tcp_process_tlp_ack(struct sock *sk, u32 ack, int flag)
 	if (before(ack, tp->xfer->tlp_high_seq))
 		return;
 	if (!tp->xfer->tlp_retrans) {
-		/* TLP of new data has been acknowledged. */
+		/* The probe was new data, not a retransmission: its ACK
+		 * proves nothing about a loss, the episode just ends. */
 		tp->xfer->tlp_high_seq = 0;
 	} else if (flag & FLAG_DSACK_TLP) {
-		/* The DSACK means original and probe arrived: no loss. */
+		/* The probe was reported as a duplicate (RFC 8985 7.4):
+		 * the original got through too, nothing was lost. */
 		tp->xfer->tlp_high_seq = 0;
 	} else if (after(ack, tp->xfer->tlp_high_seq)) {
-		/* ACK advances: there was a loss, so reduce cwnd. */
+		/* Beyond tlp_high_seq without a D-SACK: the probe filled a
+		 * hole (RFC 8985 7.4), so respond to that loss once. */
 		tcp_tlp_reduce_cwnd(sk);
 		NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPLOSSPROBERECOVERY);
 	} else if (!(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP |
 			     FLAG_DATA_SACKED))) {
-		/* Pure dupack: original and TLP probe arrived; no loss. */
+		/* A bare duplicate ACK at tlp_high_seq: both copies were
+		 * delivered, so there was no loss to respond to. */
 		tp->xfer->tlp_high_seq = 0;
 	}
 }

@@ -24,22 +24,22 @@
 #include "sl/snmp.h"
 #include "sl/tcp.h"
 
-#define COOKIEBITS 24 /* Upper bits store count */
+#define COOKIEBITS 24 /* the minute counter sits above these */
 #define COOKIEMASK (((u32)1 << COOKIEBITS) - 1)
 #define MAX_SYNCOOKIE_AGE 2
 
 #define TS_OPT_WSCALE_MASK 0xf
 #define TS_OPT_SACK (1 << 4)
 #define TS_OPT_ECN (1 << 5)
-/* There is no TS_OPT_TIMESTAMP: if ACK contains timestamp option, we
- * don't need to store timestamp option, its implied. */
+/* No bit for the timestamp option itself: a cookie ACK that carries
+ * TSecr shows the peer agreed to timestamps (RFC 7323 3.2). */
 #define TSBITS 6
 
 /* MSS values a cookie can carry (Linux's msstab). */
 static const u16 msstab[] = {
 	536,
 	1300,
-	1440, /* 1440, 1452: PPPoE */
+	1440, /* covers PPPoE / tunnel paths just under 1460 */
 	1460,
 };
 
@@ -81,15 +81,16 @@ static u32 check_tcp_syn_cookie(const struct net *net, u32 cookie,
 {
 	u32 diff, count = tcp_cookie_time(net);
 
-	/* Strip away the layers from the cookie */
+	/* Subtract the parts the peer cannot vary: H0 and its ISN. */
 	cookie -= cookie_hash(net, saddr, daddr, sport, dport, 0, 0) + sseq;
-	/* Cookie is now reduced to (count * 2^24) ^ (hash % 2^24) */
+	/* Left: (count << 24) + ((H1 + mssind) mod 2^24). The top 8 bits
+	 * give the cookie's age in minutes. */
 	diff = (count - (cookie >> COOKIEBITS)) & ((u32)-1 >> COOKIEBITS);
 	if (diff >= MAX_SYNCOOKIE_AGE)
 		return (u32)-1;
 	return (cookie - cookie_hash(net, saddr, daddr, sport, dport,
 				     count - diff, 1)) &
-	       COOKIEMASK; /* Leaving the data behind */
+	       COOKIEMASK; /* minus H1: the MSS index */
 }
 
 /**
@@ -146,7 +147,7 @@ u32 cookie_init_timestamp(const struct request_sock *req, u32 now_ms)
 bool cookie_timestamp_decode(const struct net *net,
 			     struct tcp_options_received *tcp_opt)
 {
-	/* echoed timestamp, lowest bits contain options */
+	/* TSecr echoes our SYN-ACK's TSval, options in its low bits */
 	u32 options = tcp_opt->rcv_tsecr;
 
 	if (!tcp_opt->saw_tstamp) {
@@ -160,7 +161,7 @@ bool cookie_timestamp_decode(const struct net *net,
 	if (tcp_opt->sack_ok && !READ_ONCE(net->ipv4.sysctl_tcp_sack))
 		return false;
 	if ((options & TS_OPT_WSCALE_MASK) == TS_OPT_WSCALE_MASK)
-		return true; /* no window scaling */
+		return true; /* all-ones: the SYN had no wscale */
 	tcp_opt->wscale_ok = 1;
 	tcp_opt->snd_wscale = options & TS_OPT_WSCALE_MASK;
 	return READ_ONCE(net->ipv4.sysctl_tcp_window_scaling) != 0;
@@ -213,7 +214,8 @@ static struct request_sock *cookie_tcp_check(struct net *net, struct sock *sk,
 		return NULL;
 	}
 	NET_INC_STATS(net, LINUX_MIB_SYNCOOKIESRECV);
-	/* check for timestamp cookie support */
+	/* Recover the SYN's options from the echoed timestamp; TSecr is
+	 * on the offset clock, so remove the offset first. */
 	memset(&tcp_opt, 0, sizeof(tcp_opt));
 	tcp_parse_options(net, skb, &tcp_opt, 0);
 	if (tcp_opt.saw_tstamp && tcp_opt.rcv_tsecr) {
@@ -226,15 +228,15 @@ static struct request_sock *cookie_tcp_check(struct net *net, struct sock *sk,
 	return cookie_tcp_reqsk_alloc(sk, skb, &tcp_opt, mss, tsoff);
 }
 
-/* The window the SYN-ACK offered, recomputed (Linux: "Try to redo what
- * tcp_v4_send_synack did"). */
+/* No request sock was kept: derive again the receive window and scale
+ * the cookie SYN-ACK announced, from the same inputs. */
 static void cookie_init_rwin(struct sock *sk, struct request_sock *req)
 {
 	int full_space = tcp_full_space(sk);
 	u8 rcv_wscale = 0;
 
 	req->rsk_window_clamp = tcp_sk(sk)->window_clamp;
-	/* limit the window selection if the user enforce a smaller rx buffer */
+	/* A fixed SO_RCVBUF caps the window at what the buffer holds. */
 	if ((sk->sk_userlocks & SOCK_RCVBUF_LOCK) &&
 	    (req->rsk_window_clamp > (u32)full_space || !req->rsk_window_clamp))
 		req->rsk_window_clamp = (u32)full_space;

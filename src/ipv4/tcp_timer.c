@@ -199,7 +199,7 @@ static bool tcp_write_timeout(struct sock *sk)
 		expired = retransmits_timed_out(sk, (unsigned int)retry_until,
 						READ_ONCE(tcp_sk(sk)->ext->user_timeout));
 	if (expired) {
-		/* Has it gone just too far? */
+		/* Retry limit or user timeout reached: give up. */
 		tcp_write_err(sk);
 		return true;
 	}
@@ -340,8 +340,9 @@ void tcp_retransmit_timer(struct sock *sk)
 		return;
 	if (!tp->snd_wnd && !sock_flag(sk, SOCK_DEAD) &&
 	    !((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))) {
-		/* Receiver shrank the window to zero: retransmits become
-		 * zero-window probes; do not time out by retries2. */
+		/* The peer closed its window with data outstanding: our
+		 * retransmissions now act as window probes, so retries2 does
+		 * not apply. */
 		if (tcp_retransmit_zero_window(sk, skb))
 			tcp_rto_backoff_rearm(sk);
 		return;
@@ -354,15 +355,15 @@ void tcp_retransmit_timer(struct sock *sk)
 	icsk->icsk_retransmits++;
 	TCP_EXT_ADD(sk, total_rto, 1);
 	if (tcp_retransmit_skb(sk, tcp_rtx_queue_head(sk), 1) > 0) {
-		/* Local congestion: let senders fight for local resources
-		 * conservatively. */
+		/* The local queue refused the send: retry at the resource
+		 * interval, no backoff, since the network lost nothing. */
 		tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
 				     TCP_RESOURCE_PROBE_INTERVAL / NSEC_PER_USEC,
 				     TCP_RTO_MAX);
 		return;
 	}
-	/* RFC 6298 5.5 (Jacobson: doubling is the least we can get away
-	 * with); the RTT estimate itself is left alone (Karn). */
+	/* RFC 6298 5.5: double the RTO per expiry; SRTT and RTTVAR are not
+	 * touched, as Karn's rule gives no sample for resent data. */
 	icsk->icsk_backoff++;
 	tcp_rto_backoff_rearm(sk);
 }
@@ -408,7 +409,7 @@ static void tcp_probe_timer(struct sock *sk)
 	}
 	if (icsk->icsk_probes_out >= max_probes)
 		goto abort;
-	/* Only send another probe if we didn't close things up. */
+	/* No probe if the connection was closed meanwhile. */
 	tcp_send_probe0(sk);
 	return;
 abort:
@@ -476,11 +477,13 @@ void tcp_delack_timer_handler(struct sock *sk)
 	if (!inet_csk_ack_scheduled(sk))
 		return;
 	if (!inet_csk_in_pingpong_mode(sk)) {
-		/* Delayed ACK missed: inflate ATO. */
+		/* The timer fired before an ACK went out: the peer waits on us,
+		 * so lengthen ato toward the RTO. */
 		icsk->icsk_ack.ato = min_t(u32, icsk->icsk_ack.ato << 1,
 					   icsk->icsk_rto);
 	} else {
-		/* Delayed ACK missed: leave pingpong mode, deflate ATO. */
+		/* In interactive mode no reply carried the ACK: leave that mode
+		 * and shorten ato. */
 		icsk->icsk_ack.pingpong = 0;
 		icsk->icsk_ack.ato = TCP_ATO_MIN;
 	}
@@ -567,7 +570,8 @@ static u64 tcp_keepalive_step(struct sock *sk)
 	u32 user_timeout = READ_ONCE(tcp_sk(sk)->ext->user_timeout);
 	u64 elapsed;
 
-	/* It is alive without keepalive 8) */
+	/* Data is in flight or waiting to go: the retransmission and probe
+	 * timers already watch the peer, so no keepalive is needed. */
 	if (tp->packets_out || tcp_send_head(sk))
 		return keepalive_time_when(tp);
 	elapsed = keepalive_time_elapsed(sk);
@@ -585,7 +589,8 @@ static u64 tcp_keepalive_step(struct sock *sk)
 		icsk->icsk_probes_out++;
 		return keepalive_intvl_when(tp);
 	}
-	/* The probe was lost to local congestion: try harder. */
+	/* The probe never left (local congestion): retry soon without counting
+	 * it. */
 	return TCP_RESOURCE_PROBE_INTERVAL;
 }
 

@@ -256,7 +256,7 @@ static int arp_process(struct sk_buff *skb, struct net_device *dev)
 	if (ether_addr_equal(arp->ar_sha, dev->dev_addr) ||
 	    is_multicast_ether_addr(arp->ar_sha))
 		goto out_consume;
-	/* Requests for multicast or loopback targets are bogus (Linux). */
+	/* No host owns a multicast or 127/8 target on a link: ignore. */
 	if (ipv4_is_multicast(arp->ar_tip) || ipv4_is_loopback(arp->ar_tip))
 		goto out_consume;
 	if (!tbl)

@@ -597,9 +597,10 @@ static int __dev_xmit_skb(struct sk_buff *skb, struct Qdisc *q,
 }
 
 /*
- * Transmit @skb (data at the link header) on skb->dev. Regardless of the
- * return value the skb is consumed. NET_XMIT_SUCCESS, NET_XMIT_DROP (qdisc
- * full) or -ENETDOWN (device missing or down: dropped, tx_dropped++).
+ * Transmit @skb (data at the link header) on skb->dev. Every outcome
+ * takes @skb from the caller, a failure included (it is freed then).
+ * NET_XMIT_SUCCESS, NET_XMIT_DROP (qdisc full) or -ENETDOWN (device
+ * missing or down: dropped, tx_dropped++).
  */
 int dev_queue_xmit(struct sk_buff *skb)
 {

@@ -102,6 +102,6 @@ void eth_random_addr(u8 *addr, u64 *seed)
 	r = x * 0x2545F4914F6CDD1DULL;
 	for (i = 0; i < ETH_ALEN; i++)
 		addr[i] = (u8)(r >> (8 * i));
-	addr[0] &= 0xfe; /* clear multicast bit */
-	addr[0] |= 0x02; /* set local assignment bit (IEEE802) */
+	addr[0] &= 0xfe; /* I/G bit 0: an individual (unicast) address */
+	addr[0] |= 0x02; /* U/L bit 1: locally administered, IEEE 802 */
 }

@@ -191,8 +191,8 @@ static int ep_poll_callback(struct wait_queue_entry *wait, unsigned int mode,
 
 	pthread_mutex_lock(&ep->lock);
 	/*
-	 * If the event mask does not contain any poll(2) event, we consider
-	 * the descriptor to be disabled (EPOLLONESHOT after it fired).
+	 * No event bits left (a one-shot item that fired, or an empty
+	 * mask): the item stays quiet until EPOLL_CTL_MOD gives it some.
 	 */
 	if (!(epi->event.events & ~EP_PRIVATE_BITS))
 		goto out_unlock;
@@ -331,7 +331,7 @@ static int ep_insert(struct eventpoll *ep, const struct epoll_event *event,
 		ep_remove(ep, epi);
 		return -ENOMEM;
 	}
-	/* If the file is already "ready" we drop it inside the ready list. */
+	/* Events already pending at ADD: report them without a wakeup. */
 	pthread_mutex_lock(&ep->lock);
 	if (revents)
 		wake = ep_set_ready(ep, epi);
@@ -354,8 +354,8 @@ static int ep_modify(struct eventpoll *ep, struct epitem *epi,
 	epi->event.data = event->data;
 	pthread_mutex_unlock(&ep->lock);
 	/*
-	 * If the item is "hot" and it is not registered inside the ready
-	 * list, push it inside.
+	 * The new mask may match what is pending now; no wakeup will come
+	 * for that, so queue the item here (a no-op if already queued).
 	 */
 	if (ep_item_poll(epi, &pt)) {
 		pthread_mutex_lock(&ep->lock);
@@ -533,7 +533,7 @@ int do_epoll_create(int flags)
 	bool host;
 	int fd;
 
-	/* Check the EPOLL_* constant for consistency. */
+	/* EPOLL_CLOEXEC is the only flag epoll_create1(2) defines. */
 	if (flags & ~EPOLL_CLOEXEC)
 		return -EINVAL;
 	file = ep_alloc_file();
@@ -617,9 +617,10 @@ static int ep_check_event(int op, const struct epoll_event *epds,
 			  struct file *tfile)
 {
 	/*
-	 * epoll adds to the wakeup queue at EPOLL_CTL_ADD time only, so
-	 * EPOLLEXCLUSIVE is not allowed for a EPOLL_CTL_MOD operation. Also,
-	 * we do not currently support nested exclusive wakeups.
+	 * EPOLLEXCLUSIVE shapes how the wait entry is hung, which happens
+	 * once, at ADD: MOD cannot switch it on or off. With ADD it may not
+	 * target an epoll fd, and only goes with the events epoll_ctl(2)
+	 * lists as compatible.
 	 */
 	if (ep_op_has_event(op) && (epds->events & EPOLLEXCLUSIVE)) {
 		if (op == EPOLL_CTL_MOD)
@@ -711,7 +712,7 @@ int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 	f = fget(epfd);
 	if (!f)
 		return -EBADF;
-	/* Get the "struct file *" for the target file */
+	/* Resolve the fd to watch (a reference, dropped on every exit). */
 	error = -EBADF;
 	tf = fget(fd);
 	if (!tf) {
@@ -722,7 +723,7 @@ int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 					      ep_op_has_event(op) ? &epds : NULL);
 		goto error_fput;
 	}
-	/* The target file descriptor must support poll */
+	/* epoll needs the target's wait queue, which only poll reaches. */
 	error = -EPERM;
 	if (!tf->f_op->poll)
 		goto error_tgt_fput;
@@ -730,9 +731,8 @@ int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 	if (ep_op_has_event(op))
 		epds.events &= ~EPOLLWAKEUP;
 	/*
-	 * We have to check that the file structure underneath the file
-	 * descriptor the user passed to us _is_ an eventpoll file. And also
-	 * we do not permit adding an epoll file descriptor inside itself.
+	 * @epfd must name an epoll instance, and an instance may not watch
+	 * itself (its own wakeups would feed it forever).
 	 */
 	error = -EINVAL;
 	if (f == tf || !is_file_epoll(f))
@@ -798,10 +798,9 @@ static int ep_send_events(struct eventpoll *ep, struct epoll_event *events,
 			epi->event.events &= EP_PRIVATE_BITS;
 		else if (!(epi->event.events & EPOLLET))
 			/*
-			 * If this file has been added with Level Trigger
-			 * mode, we need to insert back inside the ready list,
-			 * so that the next call to epoll_wait() will check
-			 * again the events availability.
+			 * Level-triggered: the condition may still hold
+			 * with no new wakeup to say so, so requeue the
+			 * item and let the next harvest poll it again.
 			 */
 			ep_set_ready(ep, epi);
 		pthread_mutex_unlock(&ep->lock);
@@ -970,19 +969,16 @@ int do_epoll_pwait(int epfd, struct epoll_event *events, int maxevents,
 	sigset_t old;
 	int error;
 
-	/* The maximum number of event must be greater than zero */
+	/* epoll_wait(2): maxevents from 1 up to what fits in an int. */
 	if (maxevents <= 0 || maxevents > EP_MAX_EVENTS)
 		return -EINVAL;
-	/* Verify that the area passed by the user is writeable */
+	/* No output array (we cannot probe user memory beyond NULL). */
 	if (!events)
 		return -EFAULT;
 	f = fget(epfd);
 	if (!f)
 		return -EBADF;
-	/*
-	 * We have to check that the file structure underneath the fd the
-	 * user passed to us _is_ an eventpoll file.
-	 */
+	/* Any fd but an epoll instance is -EINVAL, as epoll_wait(2) says. */
 	error = -EINVAL;
 	if (is_file_epoll(f)) {
 		error = poll_set_sigmask(sigmask, &old);

@@ -369,11 +369,11 @@ static __poll_t do_pollfd(struct pollfd *pollfd, struct poll_table_struct *pwait
 	if (!f)
 		goto out;
 	poll_sleeper_note(s, file_net(f));
-	/* userland u16 ->events contains POLL... bitmap */
+	/* What the caller asked for; errors and hangups always count. */
 	filter = demangle_poll(pollfd->events) | POLLERR | POLLHUP;
 	pwait->_key = filter;
 	mask = f->f_op->poll ? f->f_op->poll(f, pwait) : 0;
-	mask &= filter; /* Mask out unneeded events. */
+	mask &= filter; /* drop events nobody asked about */
 	fput(f);
 out:
 	pollfd->revents = (short)mask;
@@ -396,7 +396,7 @@ static int do_poll_pass(struct pollfd *fds, const nfds_t *idx, nfds_t n,
 			pt->_qproc = NULL;
 		}
 	}
-	/* All entries are queued after the first pass. */
+	/* Later passes only look: the wait entries exist by now. */
 	pt->_qproc = NULL;
 	if (!count)
 		count = wait->error;
@@ -410,7 +410,7 @@ static int do_poll(struct pollfd *fds, nfds_t nfds, struct poll_wqueues *wait,
 	bool timed_out = s->timeout_ms == 0;
 	int count;
 
-	/* Optimise the no-wait case. */
+	/* timeout 0 never sleeps: hanging wait entries would be waste. */
 	if (timed_out)
 		wait->pt._qproc = NULL;
 	for (;;) {

@@ -208,7 +208,7 @@ static ssize_t sock_read_iter(struct file *f, struct iov_iter *to)
 
 	if (READ_ONCE(f->f_flags) & O_NONBLOCK)
 		flags = MSG_DONTWAIT;
-	/* Match SYS5 behaviour: a zero-length read consumes nothing. */
+	/* read(2) of 0 bytes returns 0 and leaves any datagram queued. */
 	if (!iov_iter_count(to))
 		return 0;
 	res = sock_recvmsg(sock, &msg, flags);

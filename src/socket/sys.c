@@ -68,8 +68,8 @@ static int move_addr_to_kernel(const void *uaddr, int ulen,
 
 /*
  * Copy @klen bytes of address out, truncated to the caller's *@ulen, and
- * store the full length: "fromlen shall refer to the value before
- * truncation.." (1003.1g).
+ * store the untruncated length in *@ulen: POSIX (recvfrom, getsockname)
+ * lets a caller detect a short buffer by comparing the two.
  */
 static int move_addr_to_user(const struct sockaddr_storage *kaddr, int klen,
 			     void *uaddr, socklen_t *ulen)
@@ -148,7 +148,7 @@ static int __sys_socket(struct net *net, int family, int type, int protocol)
 	struct socket *sock;
 	int flags, err;
 
-	/* Check the SOCK_* constants for consistency. */
+	/* Above the low four type bits only SOCK_CLOEXEC/NONBLOCK may be. */
 	flags = type & ~0xf;
 	if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
 		return -EINVAL;
@@ -319,7 +319,7 @@ static int __sys_getname(int fd, struct sockaddr *usockaddr,
 		return err;
 	memset(&address, 0, sizeof(address));
 	err = sock->ops->getname(sock, (struct sockaddr *)&address, peer);
-	/* "err" is actually length in this case */
+	/* getname returns the address length on success, not 0. */
 	if (err >= 0)
 		err = move_addr_to_user(&address, err, usockaddr,
 					usockaddr_len);
@@ -457,7 +457,7 @@ static long __sys_recvfrom(int fd, void *ubuf, size_t size, unsigned int flags,
 	err = import_ubuf(ubuf, size, &iov, &msg.msg_iter);
 	if (err)
 		goto out_put;
-	/* Save some cycles and don't copy the address if not needed. */
+	/* No msg_name without a buffer: the protocol then skips it. */
 	if (addr) {
 		memset(&address, 0, sizeof(address));
 		msg.msg_name = &address;

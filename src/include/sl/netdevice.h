@@ -203,8 +203,9 @@ void call_netdevice_notifiers(unsigned long event, struct net_device *dev);
 
 /*
  * Queue @skb for transmission on skb->dev. skb->data is at the link header.
- * Regardless of the return value, the skb is consumed. Returns
- * NET_XMIT_SUCCESS, NET_XMIT_DROP or -ENETDOWN.
+ * The caller gives @skb up on every outcome (a drop frees it), so it must
+ * not touch or resend it afterwards. Returns NET_XMIT_SUCCESS,
+ * NET_XMIT_DROP or -ENETDOWN.
  */
 int dev_queue_xmit(struct sk_buff *skb);
 /* Hand one skb to the driver after the taps; consumes unless TX_BUSY. */

@@ -113,7 +113,7 @@ struct skb_shared_info {
 #define SKB_TRACE_MAX 32
 
 struct sk_buff {
-	/* These two must be first: sk_buff_head links through them. */
+	/* First, in sk_buff_head's order: a queue head is a list node. */
 	struct sk_buff *next;
 	struct sk_buff *prev;
 

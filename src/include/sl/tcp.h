@@ -128,8 +128,8 @@ static inline bool between(u32 seq1, u32 seq2, u32 seq3)
  * tcp_output keep the segment's sequence range and SACK state here.
  */
 struct tcp_skb_cb {
-	u32 seq;                 /* first sequence number */
-	u32 end_seq;             /* seq + FIN + SYN + data length */
+	u32 seq;                 /* sequence number of the first octet */
+	u32 end_seq;             /* seq + SEG.LEN (RFC 9293 3.4) */
 	u32 ack_seq;             /* received: the ACK field */
 	u8 tcp_flags;            /* TCPHDR_* */
 	u8 sacked;               /* TCPCB_* */
@@ -176,8 +176,8 @@ struct tcp_sack_block {
 
 /* Options of a received segment (tcp_parse_options). */
 struct tcp_options_received {
-	u32 ts_recent_stamp;     /* s: when ts_recent was recorded (PAWS) */
-	u32 ts_recent;           /* TSval to echo */
+	u32 ts_recent_stamp;     /* s: age of ts_recent, for PAWS */
+	u32 ts_recent;           /* TS.Recent (RFC 7323 4.3): next TSecr */
 	u32 rcv_tsval;
 	u32 rcv_tsecr;
 	u16 saw_tstamp : 1, tstamp_ok : 1, dsack : 1, wscale_ok : 1, sack_ok : 3,
@@ -297,33 +297,33 @@ struct tcp_sock {
 	} rcv_rtt_est;
 
 	/* RFC 9293 3.3.1 receive sequence variables */
-	u32 rcv_nxt;             /* what we want to receive next */
-	u32 copied_seq;          /* head of yet unread data */
-	u32 rcv_wup;             /* rcv_nxt at last window update sent */
-	u32 rcv_wnd;             /* current receiver window */
-	u32 rcv_ssthresh;        /* current window clamp */
-	u32 window_clamp;        /* maximal window to advertise */
+	u32 rcv_nxt;             /* RCV.NXT */
+	u32 copied_seq;          /* the application has read up to here */
+	u32 rcv_wup;             /* RCV.NXT when we last sent a window */
+	u32 rcv_wnd;             /* RCV.WND as last advertised */
+	u32 rcv_ssthresh;        /* advertised window grows up to this */
+	u32 window_clamp;        /* never advertise more than this */
 	u32 rcv_tstamp;          /* ms: last ACK received (keepalive) */
 
 	/* RFC 9293 3.3.1 send sequence variables */
-	u32 snd_una;             /* first byte we want an ack for */
-	u32 snd_nxt;             /* next sequence we send */
-	u32 snd_wl1;             /* seq of the segment of the last window update */
-	u32 snd_wnd;             /* the window we expect to receive */
-	u32 max_window;          /* maximal window ever seen from the peer */
-	u32 write_seq;           /* tail(+1) of data held in the send buffer */
-	u32 pushed_seq;          /* last pushed seq, for Nagle */
-	u32 snd_up;              /* urgent pointer */
-	u32 mss_cache;           /* cached effective MSS, not including SACKs */
-	u32 advmss;              /* MSS we advertise */
+	u32 snd_una;             /* SND.UNA */
+	u32 snd_nxt;             /* SND.NXT */
+	u32 snd_wl1;             /* SND.WL1 (RFC 9293 3.10.7.4) */
+	u32 snd_wnd;             /* SND.WND, as the peer offered it */
+	u32 max_window;          /* largest SND.WND seen */
+	u32 write_seq;           /* one past the last byte queued to send */
+	u32 pushed_seq;          /* write_seq at the last push, for Nagle */
+	u32 snd_up;              /* SND.UP */
+	u32 mss_cache;           /* MSS for the path, before SACK options */
+	u32 advmss;              /* the MSS option we send */
 	struct tcp_options_received rx_opt;
 
 	/* RTT (RFC 6298), in us scaled as Linux: srtt_us is srtt << 3 */
 	u32 srtt_us;
-	u32 mdev_us;             /* medium deviation << 2 */
+	u32 mdev_us;             /* mean deviation of samples, << 2 */
 	u32 mdev_max_us;
 	u32 rttvar_us;
-	u32 rtt_seq;             /* sequence number to update rttvar */
+	u32 rtt_seq;             /* snd_nxt when rttvar was last updated */
 	struct {                 /* windowed min RTT (tcp_min_rtt_wlen) */
 		u32 rtt_us;
 		u32 stamp;       /* ms, as Linux's minmax in jiffies */
@@ -333,25 +333,25 @@ struct tcp_sock {
 
 	/* congestion control (RFC 5681, RFC 6582, RFC 6675, RFC 6937) */
 	u32 snd_ssthresh;
-	u32 snd_cwnd;            /* sending congestion window, in segments */
-	u32 snd_cwnd_cnt;        /* linear increase counter */
+	u32 snd_cwnd;            /* cwnd (RFC 5681), in segments */
+	u32 snd_cwnd_cnt;        /* ACKed segments toward the next +1 */
 	u32 snd_cwnd_clamp;
 	u32 snd_cwnd_used;
 	u32 snd_cwnd_stamp;      /* ms */
 	u32 prior_cwnd;          /* cwnd at the start of recovery */
 	u32 prior_ssthresh;      /* for undo */
-	u32 high_seq;            /* snd_nxt at the onset of congestion */
+	u32 high_seq;            /* recovery point (RFC 6582 "recover") */
 	u32 undo_marker;
 	int undo_retrans;
-	u32 lost;                /* total lost packets */
-	u32 delivered;           /* total delivered packets (incl. SACKed) */
+	u32 lost;                /* segments ever marked lost */
+	u32 delivered;           /* segments ever ACKed or SACKed */
 	u32 app_limited;
-	u32 packets_out;         /* segments in flight (sent, not acked) */
-	u32 retrans_out;         /* retransmitted segments in flight */
-	u32 sacked_out;          /* SACKed segments */
-	u32 lost_out;            /* segments marked lost */
+	u32 packets_out;         /* sent and not cumulatively ACKed */
+	u32 retrans_out;         /* of those, retransmissions in flight */
+	u32 sacked_out;          /* of those, SACKed */
+	u32 lost_out;            /* of those, marked lost */
 	u32 max_packets_out;
-	u32 reordering;          /* packet reordering metric */
+	u32 reordering;          /* DupThresh in use (RFC 6675) */
 	u32 reord_seen;
 	u32 total_retrans;
 	u32 segs_in, segs_out;
@@ -365,7 +365,7 @@ struct tcp_sock {
 		u8 reo_wnd_persist : 5, dsack_seen : 1;
 	} rack;
 
-	u32 snd_sml;             /* last byte of the most recent small packet */
+	u32 snd_sml;             /* end_seq of the last sub-MSS segment */
 	u32 lsndtime;            /* ms: last data sent (slow start after idle) */
 	/* Added by io: work deferred while the socket is owned by the user
 	 * (TCP_*_DEFERRED bits, atomic), run by tcp_release_cb. */
@@ -390,11 +390,11 @@ struct tcp_sock {
 enum tsq_enum {
 	TSQ_THROTTLED,
 	TSQ_QUEUED,
-	TCP_TSQ_DEFERRED,          /* tcp_tasklet_func() found socket was owned */
-	TCP_WRITE_TIMER_DEFERRED,  /* tcp_write_timer() found socket was owned */
-	TCP_DELACK_TIMER_DEFERRED, /* tcp_delack_timer() found socket was owned */
-	TCP_MTU_REDUCED_DEFERRED,  /* tcp_v4_err() could not call
-				    * tcp_v4_mtu_reduced() */
+	TCP_TSQ_DEFERRED,          /* push of queued frames waits */
+	TCP_WRITE_TIMER_DEFERRED,  /* RTO/probe/TLP/RACK event waits */
+	TCP_DELACK_TIMER_DEFERRED, /* delayed ACK waits */
+	TCP_MTU_REDUCED_DEFERRED,  /* ICMP frag-needed handling waits
+				    * (tp->mtu_info) */
 	/* The keepalive event came due while the socket was owned (Linux
 	 * retries its own keepalive timer 50 ms later; ours shares sk_timer
 	 * with the other events, so it waits for tcp_release_cb as they do). */
@@ -412,9 +412,9 @@ enum tsq_enum {
  * (Linux's enum tcp_chrono); tp->ext->chrono_stat[type - 1] in ms. */
 enum tcp_chrono {
 	TCP_CHRONO_UNSPEC,
-	TCP_CHRONO_BUSY,           /* actively sending data (non-empty write queue) */
-	TCP_CHRONO_RWND_LIMITED,   /* stalled by insufficient receive window */
-	TCP_CHRONO_SNDBUF_LIMITED, /* stalled by insufficient send buffer */
+	TCP_CHRONO_BUSY,           /* data waiting in the write queue */
+	TCP_CHRONO_RWND_LIMITED,   /* the peer's window is the limit */
+	TCP_CHRONO_SNDBUF_LIMITED, /* our send buffer is the limit */
 	__TCP_CHRONO_MAX,
 };
 
@@ -478,7 +478,7 @@ void tcp_ext_reset_stats(struct sock *sk);
 /* nonagle */
 #define TCP_NAGLE_OFF 1    /* TCP_NODELAY */
 #define TCP_NAGLE_CORK 2   /* TCP_CORK */
-#define TCP_NAGLE_PUSH 4   /* cork is overridden for one push */
+#define TCP_NAGLE_PUSH 4   /* flush what is queued despite a cork */
 
 /* Packets in flight (RFC 6675 "pipe"), as Linux's tcp_packets_in_flight. */
 static inline u32 tcp_packets_in_flight(const struct tcp_sock *tp)
@@ -882,24 +882,24 @@ void tcp_rack_update_reo_wnd(struct sock *sk, const struct rate_sample *rs);
 s32 tcp_rack_skb_timeout(struct tcp_sock *tp, struct sk_buff *skb, u32 reo_wnd);
 /* Added by in-B: tcp_ack's FLAG_* bits (Linux's values and names, for
  * tcp_input.c and tcp_process_tlp_ack). */
-#define FLAG_DATA 0x01               /* incoming frame contained data */
-#define FLAG_WIN_UPDATE 0x02         /* incoming ACK was a window update */
-#define FLAG_DATA_ACKED 0x04         /* this ACK acknowledged new data */
-#define FLAG_RETRANS_DATA_ACKED 0x08 /* ... some of which was retransmitted */
-#define FLAG_SYN_ACKED 0x10          /* this ACK acknowledged SYN */
-#define FLAG_DATA_SACKED 0x20        /* new SACK */
-#define FLAG_ECE 0x40                /* ECE in this ACK */
-#define FLAG_LOST_RETRANS 0x80       /* this ACK marks some retransmission lost */
-#define FLAG_SLOWPATH 0x100          /* do not skip RFC checks for window update */
-#define FLAG_ORIG_SACK_ACKED 0x200   /* never retransmitted data are (s)acked */
-#define FLAG_SND_UNA_ADVANCED 0x400  /* snd_una was changed (!= FLAG_DATA_ACKED) */
-#define FLAG_DSACKING_ACK 0x800      /* SACK blocks contained D-SACK info */
-#define FLAG_SET_XMIT_TIMER 0x1000   /* set TLP or RTO timer */
-#define FLAG_SACK_RENEGING 0x2000    /* snd_una advanced to a sacked seq */
-#define FLAG_UPDATE_TS_RECENT 0x4000 /* tcp_replace_ts_recent() */
-#define FLAG_NO_CHALLENGE_ACK 0x8000 /* do not call tcp_send_challenge_ack() */
-#define FLAG_ACK_MAYBE_DELAYED 0x10000 /* likely a delayed ACK */
-#define FLAG_DSACK_TLP 0x20000       /* DSACK for tail loss probe */
+#define FLAG_DATA 0x01               /* the segment carried payload */
+#define FLAG_WIN_UPDATE 0x02         /* accepted as a window update */
+#define FLAG_DATA_ACKED 0x04         /* SND.UNA covered new data */
+#define FLAG_RETRANS_DATA_ACKED 0x08 /* a retransmitted one among them */
+#define FLAG_SYN_ACKED 0x10          /* our SYN is now ACKed */
+#define FLAG_DATA_SACKED 0x20        /* SACK blocks covered new data */
+#define FLAG_ECE 0x40                /* ECN-Echo set (RFC 3168) */
+#define FLAG_LOST_RETRANS 0x80       /* RACK found a retransmission lost */
+#define FLAG_SLOWPATH 0x100          /* full window-update checks */
+#define FLAG_ORIG_SACK_ACKED 0x200   /* first-transmission data (S)ACKed */
+#define FLAG_SND_UNA_ADVANCED 0x400  /* SND.UNA moved (maybe no data) */
+#define FLAG_DSACKING_ACK 0x800      /* carried a D-SACK (RFC 2883) */
+#define FLAG_SET_XMIT_TIMER 0x1000   /* re-arm RTO or TLP afterwards */
+#define FLAG_SACK_RENEGING 0x2000    /* SND.UNA stopped on SACKed data */
+#define FLAG_UPDATE_TS_RECENT 0x4000 /* may take TSval as TS.Recent */
+#define FLAG_NO_CHALLENGE_ACK 0x8000 /* suppress the RFC 5961 reply */
+#define FLAG_ACK_MAYBE_DELAYED 0x10000 /* peer may have delayed it */
+#define FLAG_DSACK_TLP 0x20000       /* the D-SACK covers the TLP probe */
 #define FLAG_ACKED (FLAG_DATA_ACKED | FLAG_SYN_ACKED)
 #define FLAG_NOT_DUP (FLAG_DATA | FLAG_WIN_UPDATE | FLAG_ACKED)
 #define FLAG_CA_ALERT (FLAG_DATA_SACKED | FLAG_ECE | FLAG_DSACKING_ACK)
