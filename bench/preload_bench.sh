@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Unmodified programs through the LD_PRELOAD shim vs the kernel, in one run
 # (issue 5's benchmark):
-#   iperf3 TCP, both directions: the iperf3 client under `sockline run` on a
+#   iperf3 TCP, both directions (and receiving once more with the kernel
+#     sender on Reno instead of the default congestion control): the
+#     iperf3 client under `sockline run` on a
 #     TAP (the offloads `sockline run` sets by default) facing the kernel's
 #     iperf3 server, vs both ends on the kernel over a veth pair (MTU 1500,
 #     default offloads);
@@ -154,7 +156,7 @@ ratio() {
 }
 row() { printf '%-34s %14s %14s %8s\n' "$@"; }
 
-echo "preload_bench: iperf3 ${ISECS} s per direction, wrk ${WSECS} s (2 threads, 50 connections)$(
+echo "preload_bench: iperf3 ${ISECS} s per direction, wrk ${WSECS} s (2 threads, 50 connections); kernel congestion control: $(ip netns exec "${NS}a" sysctl -n net.ipv4.tcp_congestion_control)$(
 	((DRY)) && echo '; DRY: the shim legs run on the kernel')"
 
 k_tx=$(iperf "${NS}a" 10.244.1.1 ip netns exec "${NS}b" iperf3)
@@ -165,6 +167,12 @@ s_tx=$(iperf "${NS}k" $KA "${SHIM[@]}" iperf3)
 flush
 s_rx=$(iperf "${NS}k" $KA "${SHIM[@]}" iperf3 -R)
 [[ $s_rx == - ]] && tail -n 5 "$TMP/iperf.err" | sed 's/^/  | shim rx: /' >&2
+# The same with Reno as the kernel sender's congestion control instead of
+# the system's default (BBR on our machines): shows how much of the receive row is
+# the sender's pacing (see docs/preload.md, "Speed").
+k_rxr=$(iperf "${NS}a" 10.244.1.1 ip netns exec "${NS}b" iperf3 -R -C reno)
+flush
+s_rxr=$(iperf "${NS}k" $KA "${SHIM[@]}" iperf3 -R -C reno)
 
 nginx_up "$TMP/kngx" 10.244.1.1 ip netns exec "${NS}a"
 k_rps=-
@@ -188,5 +196,6 @@ echo
 row "test" "kernel (veth)" "shim (TAP)" "ratio"
 row "iperf3 TCP, shim sends (Gbit/s)" "$k_tx" "$s_tx" "$(ratio "$s_tx" "$k_tx")"
 row "iperf3 TCP, shim receives (Gbit/s)" "$k_rx" "$s_rx" "$(ratio "$s_rx" "$k_rx")"
+row "  same, sender on Reno (Gbit/s)" "$k_rxr" "$s_rxr" "$(ratio "$s_rxr" "$k_rxr")"
 row "nginx 1 KiB + wrk (requests/s)" "$k_rps" "$s_rps" "$(ratio "$s_rps" "$k_rps")"
 echo "(target: ratio >= 1.00x in each row; * = wrk saw socket errors or non-2xx/3xx answers)"
