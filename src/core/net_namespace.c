@@ -407,6 +407,33 @@ static void net_busy_poll_stop(void *arg)
 	hostlink_busy_poll_end(arg);
 }
 
+/*
+ * The blocked thread's sleep on the host links themselves: a frame wakes
+ * it, it reads the links as in net_busy_poll, and it sleeps again unless
+ * that (or anything else) woke its waiter.
+ */
+static int net_busy_sleep(void *arg, struct sl_waiter *w, u64 abs_ns)
+{
+	struct net *net = arg;
+	int ret;
+
+	for (;;) {
+		ret = hostlink_busy_sleep(net, w, abs_ns);
+		if (ret <= 0)
+			return ret;
+		if (ret & HOSTLINK_SLEEP_READY)
+			net_busy_poll(net);
+		if ((ret & HOSTLINK_SLEEP_WOKEN) || sl_waiter_take(w))
+			return 1;
+	}
+}
+
+void net_busy_poll_once(struct net *net)
+{
+	if (net->threaded && READ_ONCE(net->hostlinks) && sl_busy_poll_ns())
+		net_busy_poll(net);
+}
+
 bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline)
 {
 	/* Time passes while we wait: read the clock afresh from now on. */
@@ -416,7 +443,7 @@ bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline)
 		net_flush_deferred_rx();
 	if (net->threaded) {
 		struct sl_busy_poll bp = {
-			net_busy_poll, net_busy_poll_stop, net
+			net_busy_poll, net_busy_poll_stop, net_busy_sleep, net
 		};
 
 		return sl_waiter_sleep_busy(w, deadline_to_real(net, deadline),

@@ -227,6 +227,9 @@ bool sl_waiter_sleep(struct sl_waiter *w, u64 abs_ns)
  * thread being woken.
  */
 #define SL_BUSY_POLL_NS (50 * NSEC_PER_USEC)
+/* At most this long asleep on the work's source (sl_busy_poll.sleep)
+ * before the thread hands it back and sleeps on its waiter. */
+#define SL_LINK_SLEEP_NS (1000 * NSEC_PER_USEC)
 
 static __thread u64 busy_avg_ns = SL_BUSY_POLL_NS;  /* recent wait length */
 static u64 busy_poll_ns = UINT64_MAX;               /* UINT64_MAX: unread */
@@ -278,9 +281,29 @@ bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns,
 			sched_yield();
 			now = mono_ns();
 		}
-		if (bp)
-			bp->stop(bp->arg);
 	}
+	/*
+	 * Then sleep on the work's source itself for a while, whatever the
+	 * recent waits were: a frame that comes wakes this thread alone,
+	 * which reads it (no thread of the stack in between), and a sleep
+	 * costs no CPU. A paced sender's gaps are longer than the spin but
+	 * shorter than this.
+	 */
+	if (budget && bp && bp->sleep) {
+		u64 until = now + SL_LINK_SLEEP_NS;
+		int r;
+
+		if (abs_ns && abs_ns < until)
+			until = abs_ns;
+		r = bp->sleep(bp->arg, w, until);
+		now = mono_ns();
+		if (r > 0 || (r == 0 && abs_ns && now >= abs_ns)) {
+			woken = r > 0;
+			goto out;
+		}
+	}
+	if (budget && bp)
+		bp->stop(bp->arg);
 	woken = sl_waiter_sleep(w, abs_ns);
 	now = mono_ns();
 out:

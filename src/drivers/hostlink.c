@@ -59,6 +59,7 @@ struct hostlink_set {
 	u32 sleeping;       /* atomic: HL_AWAKE, HL_SLEEPING, HL_SIGNALLED */
 	u64 busy_until;     /* atomic, CLOCK_MONOTONIC ns: a busy poller's lease */
 	u64 last_rx;        /* atomic, CLOCK_MONOTONIC ns: a poll last got frames */
+	bool app_sleeper;   /* atomic: a poller sleeps on them (busy_sleep) */
 };
 enum { HL_AWAKE, HL_SLEEPING, HL_SIGNALLED };
 
@@ -370,6 +371,58 @@ void hostlink_busy_poll(struct net *net)
 		if (!hostlink_failed(hl))
 			napi_busy_poll(&hl->napi);
 	pthread_mutex_unlock(&hs->lock);
+}
+
+/*
+ * A blocked poller's sleep on the links (net_busy_sleep): ppoll on every
+ * link and on its doorbell, so that a frame wakes this thread and no
+ * other. The lease runs to @abs_ns meanwhile (the stack's thread sleeps
+ * without the links), and for a short one after, while the caller reads
+ * what woke it. One such sleeper per stack: a second one sleeps on its
+ * waiter instead, and the frames it waits for come through the first.
+ */
+int hostlink_busy_sleep(struct net *net, struct sl_waiter *w, u64 abs_ns)
+{
+	struct hostlink_set *hs = hostlink_set_of(net);
+	struct pollfd pfd[HOSTLINK_MAX + 1];
+	struct hostlink *who[HOSTLINK_MAX + 1];
+	struct timespec ts;
+	int db, n, i, ready = 0;
+	bool woken;
+	u64 now;
+	u32 gen;
+
+	if (!hs)
+		return -ENODEV;
+	db = sl_doorbell_fd();
+	if (db < 0)
+		return db;
+	if (__atomic_exchange_n(&hs->app_sleeper, true, __ATOMIC_ACQUIRE))
+		return -EBUSY;
+	__atomic_store_n(&hs->busy_until, abs_ns, __ATOMIC_SEQ_CST);
+	n = hostlink_pollfds(hs, pfd, who, &gen, true);
+	pfd[0] = (struct pollfd){ .fd = db, .events = POLLIN };
+	for (i = 1; i < n; i++)
+		pfd[i].events = POLLIN;
+	if (sl_waiter_kernel_begin(w, db)) {
+		now = hostlink_mono_now();
+		now = abs_ns > now ? abs_ns - now : 0;
+		ts.tv_sec = (time_t)(now / NSEC_PER_SEC);
+		ts.tv_nsec = (long)(now % NSEC_PER_SEC);
+		if (ppoll(pfd, (nfds_t)n, &ts, NULL) > 0)
+			for (i = 1; i < n; i++)
+				if (pfd[i].revents)
+					ready = 1;
+		woken = sl_waiter_kernel_end(w);
+	} else {
+		woken = true;
+	}
+	__atomic_store_n(&hs->busy_until,
+			 hostlink_mono_now() + HOSTLINK_BUSY_LEASE_NS,
+			 __ATOMIC_SEQ_CST);
+	__atomic_store_n(&hs->app_sleeper, false, __ATOMIC_RELEASE);
+	return (woken ? HOSTLINK_SLEEP_WOKEN : 0) |
+	       (ready ? HOSTLINK_SLEEP_READY : 0);
 }
 
 /* The poller is going to sleep: give the links back to the thread now. */

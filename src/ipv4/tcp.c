@@ -1021,6 +1021,8 @@ int tcp_recvmsg(struct sock *sk, struct sl_msghdr *msg, size_t len, int flags,
 	if (flags & MSG_ERRQUEUE)
 		return ip_recv_error(sk, msg, (int)len, addr_len);
 	*addr_len = 0;
+	/* Before taking the socket, so what we read is not backlogged. */
+	net_busy_poll_once(sock_net(sk));
 	lock_sock(sk);
 	ret = tcp_recvmsg_locked(sk, msg, len, flags);
 	release_sock(sk);

@@ -6,7 +6,7 @@
  * on (large segments and partial checksums both ways, checked in the
  * device counters) and off (no frame above the MTU), on a threaded and a
  * polled stack; attaching to an existing TAP; the MTU agreed with the
- * host; the errors of sl_dev_attach.
+ * host; the errors of sl_dev_attach; a blocked thread's sleep on the link.
  */
 #include <net/if.h>
 
@@ -191,6 +191,94 @@ static void test_attach_errors(void **state)
 	sl_assert_no_leaks();
 }
 
+/* --- a blocked thread's sleep on the link (hostlink_busy_sleep) ---------- */
+
+static u64 bs_now(void)
+{
+	return (u64)(hl_now() * 1e9);
+}
+
+struct bs_helper {
+	struct net *net;
+	struct sl_waiter *w;
+	int second;                 /* what a second sleeper got */
+};
+
+/* While the test sleeps on the link: a second sleeper is refused, then
+ * the test's waiter is woken. */
+static void *bs_helper_fn(void *arg)
+{
+	struct bs_helper *b = arg;
+	struct sl_waiter w2;
+
+	usleep(20000);
+	sl_waiter_init(&w2);
+	b->second = hostlink_busy_sleep(b->net, &w2, bs_now() + 100000000ull);
+	sl_waiter_destroy(&w2);
+	sl_waiter_wake(b->w);
+	return NULL;
+}
+
+/* A datagram from the kernel to us (the stack answers port unreachable). */
+static void bs_send_to_us(struct hl_link *l)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(HL_OUR_PORT) };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(inet_pton(AF_INET, l->our_ip, &to.sin_addr), 1);
+	assert_int_equal(sendto(fd, "x", 1, 0, (struct sockaddr *)&to,
+				sizeof(to)), 1);
+	close(fd);
+}
+
+/*
+ * The sleep ends at its deadline (0), when the waiter is woken (WOKEN;
+ * meanwhile a second sleeper gets -EBUSY), and when a frame comes (READY).
+ * The stack's thread may have been asleep on the link too when a frame
+ * came and read it first: a few tries.
+ */
+static void test_tap_busy_sleep(void **state)
+{
+	struct bs_helper b = { .second = 1 };
+	struct sl_waiter w;
+	struct hl_link l;
+	pthread_t th;
+	int r, i;
+	u64 t0;
+
+	(void)state;
+	tap_link(&l, "sltap7", "tap busy sleep", false);
+	tap_up(&l, "tap:sltap7", 0);
+	hl_check_ping(&l);
+	sl_waiter_init(&w);
+
+	t0 = bs_now();
+	assert_int_equal(hostlink_busy_sleep(l.net, &w, t0 + 20000000ull), 0);
+	assert_true(bs_now() - t0 >= 19000000ull);
+
+	b.net = l.net;
+	b.w = &w;
+	assert_int_equal(pthread_create(&th, NULL, bs_helper_fn, &b), 0);
+	t0 = bs_now();
+	r = hostlink_busy_sleep(l.net, &w, t0 + 5000000000ull);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(r & HOSTLINK_SLEEP_WOKEN);
+	assert_true(bs_now() - t0 < 4000000000ull);
+	assert_int_equal(b.second, -EBUSY);
+
+	for (i = 0, r = 0; i < 20 && !(r & HOSTLINK_SLEEP_READY); i++) {
+		bs_send_to_us(&l);
+		r = hostlink_busy_sleep(l.net, &w, bs_now() + 200000000ull);
+		assert_true(r >= 0);
+	}
+	assert_true(r & HOSTLINK_SLEEP_READY);
+
+	sl_waiter_destroy(&w);
+	hl_link_down(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_tap_polled),
 		cmocka_unit_test(test_tap_existing),
 		cmocka_unit_test(test_tap_mtu),
+		cmocka_unit_test(test_tap_busy_sleep),
 	};
 
 	return cmocka_run_group_tests(tests, hl_unshare, NULL);

@@ -326,6 +326,13 @@ void net_flush_deferred_rx(void);
  * (UINT64_MAX = none). Returns true when woken, false at the deadline.
  */
 bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline);
+/*
+ * A socket call about to look at its queue: on a threaded stack with host
+ * links (and busy polling on), read the links once first, so that a
+ * reader that keeps calling takes in the frames that came since its last
+ * call itself, and the stack's thread neither reads them nor wakes it.
+ */
+void net_busy_poll_once(struct net *net);
 /* Wait for every stack's softirq in progress to finish (grace period). */
 void synchronize_net(void);
 /* Iterate every live stack sharing @clk (used by net_wait). */
@@ -359,6 +366,17 @@ void hostlink_poll(struct net *net);
  */
 void hostlink_busy_poll(struct net *net);
 void hostlink_busy_poll_end(struct net *net);
+/*
+ * hostlink_busy_sleep: the poller sleeps on the links instead of on its
+ * waiter @w (woken through its doorbell) until CLOCK_MONOTONIC @abs_ns,
+ * holding the lease meanwhile. Returns HOSTLINK_SLEEP_WOKEN if @w was
+ * woken, | HOSTLINK_SLEEP_READY if a link has frames (the caller reads
+ * them: hostlink_busy_poll); 0 at @abs_ns; -EBUSY when another thread
+ * sleeps on the links already; -errno (no doorbell).
+ */
+#define HOSTLINK_SLEEP_WOKEN 1
+#define HOSTLINK_SLEEP_READY 2
+int hostlink_busy_sleep(struct net *net, struct sl_waiter *w, u64 abs_ns);
 
 /* Free the trace callbacks of sl_trace_start (src/core/trace_ctl.c). */
 void trace_sinks_free(struct net *net);

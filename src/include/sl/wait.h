@@ -72,19 +72,24 @@ void sl_waiter_wake(struct sl_waiter *w);
 bool sl_waiter_sleep(struct sl_waiter *w, u64 abs_ns);
 /*
  * What a busy-polling waiter does while it spins: @poll looks for work
- * (reads the stack's host links) once per round; @stop runs when the
- * spinning ends without a wakeup, before the thread sleeps.
+ * (reads the stack's host links) once per round. @sleep (NULL: none) then
+ * sleeps on the work's source itself until CLOCK_MONOTONIC @abs_ns at
+ * most, doing the work that comes: 1 when @w was woken, 0 at @abs_ns,
+ * -errno when it cannot (another thread sleeps there). @stop runs before
+ * the thread sleeps on its waiter: the source goes back to the stack.
  */
 struct sl_busy_poll {
 	void (*poll)(void *arg);
 	void (*stop)(void *arg);
+	int (*sleep)(void *arg, struct sl_waiter *w, u64 abs_ns);
 	void *arg;
 };
 /*
  * The same for an application thread blocked in a socket call: first
  * busy-poll for a wakeup a little while (Linux's net.core.busy_read idea),
  * when this thread's recent waits were short enough for it to pay,
- * running @bp's poll (NULL: none) while it spins.
+ * running @bp's poll (NULL: none) while it spins; then @bp's sleep, if
+ * any, for up to a millisecond; then sleep on @w.
  */
 bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns,
 			  const struct sl_busy_poll *bp);
