@@ -475,6 +475,35 @@ static long pipe_room(int fd)
 }
 
 /*
+ * sendfile's usual case, a file at an offset into a sockline socket: read
+ * the chunk, send what the socket takes, and advance the offset by that
+ * alone. Nothing read is lost, so there is no need to wait for room
+ * before reading (a poll per call, as in the general case below).
+ */
+static ssize_t copy_file_to_sl(int in, off64_t *off_in, int out,
+			       off64_t *off_out, char *buf, size_t len,
+			       bool nonblock)
+{
+	ssize_t n, sent;
+
+	if (off_out) {
+		errno = ESPIPE;
+		return -1;
+	}
+	n = REAL(pread64)(in, buf, len, *off_in);
+	if (n <= 0)
+		return n;
+	if (nonblock)
+		sent = SL_CALL(sl_send(out, buf, (size_t)n,
+				       MSG_NOSIGNAL | MSG_DONTWAIT));
+	else
+		sent = preload_sl_write_all(out, buf, (size_t)n);
+	if (sent > 0)
+		*off_in += sent;
+	return sent;
+}
+
+/*
  * One chunk from @in to @out, one of them a sockline socket: at most
  * @len bytes, as much as a pipe @out has room for; what is read is
  * written whole. @nonblock: do not wait for input or for room to start.
@@ -494,6 +523,9 @@ static ssize_t copy_chunk(int in, bool sl_in, off64_t *off_in, int out,
 	}
 	if (len > COPY_CHUNK)
 		len = COPY_CHUNK;
+	if (sl_out && !sl_in && off_in)
+		return copy_file_to_sl(in, off_in, out, off_out, buf, len,
+				       nonblock);
 	if (sl_out) {
 		struct pollfd p = { .fd = out, .events = POLLOUT };
 
