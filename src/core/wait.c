@@ -255,15 +255,17 @@ bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns,
 	u64 budget = sl_busy_poll_ns();
 	/* Polling costs a system call a round: watch the waiter less. */
 	int relax = bp ? 8 : 64, i;
-	bool woken;
+	bool woken, leased = false;   /* bp's source taken: give it back */
 
 	if (budget && busy_avg_ns <= budget) {
 		limit = start + budget;
 		if (abs_ns && abs_ns < limit)
 			limit = abs_ns;
 		while (now < limit) {
-			if (bp)
+			if (bp) {
 				bp->poll(bp->arg);
+				leased = true;
+			}
 			for (i = 0; i < relax; i++) {
 				if (__atomic_load_n(&w->state, __ATOMIC_RELAXED) ==
 				    SL_WAITER_WOKEN)
@@ -297,12 +299,14 @@ bool sl_waiter_sleep_busy(struct sl_waiter *w, u64 abs_ns,
 			until = abs_ns;
 		r = bp->sleep(bp->arg, w, until);
 		now = mono_ns();
+		leased |= r >= 0;
 		if (r > 0 || (r == 0 && abs_ns && now >= abs_ns)) {
 			woken = r > 0;
 			goto out;
 		}
 	}
-	if (budget && bp)
+	/* Not when another thread holds the source (sleep said -EBUSY). */
+	if (leased)
 		bp->stop(bp->arg);
 	woken = sl_waiter_sleep(w, abs_ns);
 	now = mono_ns();
