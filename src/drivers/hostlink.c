@@ -60,6 +60,7 @@ struct hostlink_set {
 	u64 busy_until;     /* atomic, CLOCK_MONOTONIC ns: a busy poller's lease */
 	u64 last_rx;        /* atomic, CLOCK_MONOTONIC ns: a poll last got frames */
 	bool app_sleeper;   /* atomic: a poller sleeps on them (busy_sleep) */
+	u64 lease_slack;    /* the thread's: how long past a lease it sleeps */
 };
 enum { HL_AWAKE, HL_SLEEPING, HL_SIGNALLED };
 
@@ -277,6 +278,31 @@ static bool hostlink_spin(struct net *net, struct hostlink_set *hs,
 	return false;
 }
 
+/*
+ * How long one busy-poll round keeps the links' receive side away from the
+ * stack's thread. A poller that is woken leaves without ending its lease,
+ * and usually comes back within a round trip; one that stops calling lets
+ * frames wait until the thread looks (below).
+ */
+#define HOSTLINK_BUSY_LEASE_NS (50 * NSEC_PER_USEC)
+
+/*
+ * A poller that keeps renewing its lease keeps reading the links: each
+ * time the thread finds the lease renewed it looks again twice as late
+ * (up to the longest a blocked poller sleeps on the links holding it),
+ * instead of waking at every lease's end for nothing (8,000 times a
+ * second under nginx). A poller that stops cleanly ends its lease and
+ * kicks the thread (hostlink_busy_poll_end), which starts over.
+ */
+#define HOSTLINK_LEASE_SLACK_MAX_NS (1000 * NSEC_PER_USEC)
+
+static void hostlink_lease_slack_grow(struct hostlink_set *hs)
+{
+	u64 slack = hs->lease_slack ? 2 * hs->lease_slack : HOSTLINK_BUSY_LEASE_NS;
+
+	hs->lease_slack = min_t(u64, slack, HOSTLINK_LEASE_SLACK_MAX_NS);
+}
+
 void hostlink_sleep(struct net *net, u64 abs_ns)
 {
 	struct hostlink_set *hs = hostlink_set_of(net);
@@ -300,9 +326,15 @@ void hostlink_sleep(struct net *net, u64 abs_ns)
 		now = hostlink_mono_now();
 		if (lease > now) {
 			rx = false;
+			lease += hs->lease_slack;
 			if (!abs_ns || lease < abs_ns)
 				abs_ns = lease;
+			hostlink_lease_slack_grow(hs);
+		} else {
+			hs->lease_slack = 0;
 		}
+	} else {
+		hs->lease_slack = 0;
 	}
 	n = hostlink_pollfds(hs, pfd, who, &gen, rx);
 	if (!sl_waiter_take(&net->softirq_waiter)) {
@@ -346,14 +378,6 @@ void hostlink_poll(struct net *net)
 }
 
 /* --- busy polling ---------------------------------------------------------- */
-
-/*
- * How long one busy-poll round keeps the links' receive side away from the
- * stack's thread. A poller that is woken leaves without ending its lease,
- * and usually comes back within a round trip; one that stops calling lets
- * frames wait at most this long for the thread.
- */
-#define HOSTLINK_BUSY_LEASE_NS (50 * NSEC_PER_USEC)
 
 /* One round: take the lease, then read every link once. Softirq lock held. */
 void hostlink_busy_poll(struct net *net)
