@@ -434,6 +434,12 @@ void net_busy_poll_once(struct net *net)
 		net_busy_poll(net);
 }
 
+void net_busy_poll_release(struct net *net)
+{
+	if (net && net->threaded && READ_ONCE(net->hostlinks))
+		hostlink_busy_poll_release(net);
+}
+
 bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline)
 {
 	/* Time passes while we wait: read the clock afresh from now on. */

@@ -135,6 +135,7 @@ static void poll_sleeper_nap(struct poll_sleeper *s)
 		net_poll_group(s->clocks[i]);
 	if (s->real_deadline && s->real_deadline < until)
 		until = s->real_deadline;
+	net_busy_poll_release(s->net);
 	sl_waiter_sleep(&s->waiter, until);
 }
 
@@ -204,6 +205,9 @@ int poll_sleeper_sleep_kernel(struct poll_sleeper *s, struct pollfd *kfds,
 		ts.tv_nsec = (long)(now % NSEC_PER_SEC);
 		tsp = &ts;
 	}
+	/* Frames do not wake a sleep on kernel descriptors: the stack's
+	 * thread must read the links meanwhile. */
+	net_busy_poll_release(s->net);
 	if (!sl_waiter_kernel_begin(&s->waiter, db))
 		return 0;
 	/* Raw: under the preload shim ppoll() is the shim's (it would come

@@ -6,7 +6,8 @@
  * on (large segments and partial checksums both ways, checked in the
  * device counters) and off (no frame above the MTU), on a threaded and a
  * polled stack; attaching to an existing TAP; the MTU agreed with the
- * host; the errors of sl_dev_attach; a blocked thread's sleep on the link.
+ * host; the errors of sl_dev_attach; a blocked thread's sleep on the link;
+ * the end of a busy poller's lease (before a sleep on kernel descriptors).
  */
 #include <net/if.h>
 
@@ -279,6 +280,65 @@ static void test_tap_busy_sleep(void **state)
 	hl_link_down(&l);
 }
 
+/* Sleeps on the links until woken (holding the lease meanwhile); a
+ * stray frame only makes it sleep again. */
+static void *lr_sleeper_fn(void *arg)
+{
+	struct bs_helper *b = arg;
+
+	do {
+		b->second = hostlink_busy_sleep(b->net, b->w,
+						bs_now() + 5000000000ull);
+	} while (b->second > 0 && !(b->second & HOSTLINK_SLEEP_WOKEN));
+	return NULL;
+}
+
+/*
+ * net_busy_poll_release (called before a sleep on kernel descriptors)
+ * ends the lease a socket call's busy poll took, so that the stack's
+ * thread reads the link meanwhile; the lease of a thread that sleeps on
+ * the link itself is not ended.
+ */
+static void test_tap_lease_release(void **state)
+{
+	struct bs_helper b = { .second = 1 };
+	struct sl_waiter w;
+	struct hl_link l;
+	pthread_t th;
+	int i;
+
+	(void)state;
+	tap_link(&l, "sltap8", "tap lease release", false);
+	tap_up(&l, "tap:sltap8", 0);
+	hl_check_ping(&l);
+
+	/* The lease lasts 50 us: retry if the test was descheduled. */
+	for (i = 0; i < 1000; i++) {
+		net_busy_poll_once(l.net);
+		if (hostlink_busy_leased(l.net))
+			break;
+	}
+	assert_true(i < 1000);
+	net_busy_poll_release(l.net);
+	assert_false(hostlink_busy_leased(l.net));
+
+	/* A thread asleep on the link keeps its lease. */
+	sl_waiter_init(&w);
+	b.net = l.net;
+	b.w = &w;
+	assert_int_equal(pthread_create(&th, NULL, lr_sleeper_fn, &b), 0);
+	for (i = 0; i < 5000 && !hostlink_busy_leased(l.net); i++)
+		usleep(1000);
+	assert_true(hostlink_busy_leased(l.net));
+	net_busy_poll_release(l.net);
+	assert_true(hostlink_busy_leased(l.net));
+	sl_waiter_wake(&w);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(b.second & HOSTLINK_SLEEP_WOKEN);
+	sl_waiter_destroy(&w);
+	hl_link_down(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_tap_existing),
 		cmocka_unit_test(test_tap_mtu),
 		cmocka_unit_test(test_tap_busy_sleep),
+		cmocka_unit_test(test_tap_lease_release),
 	};
 
 	return cmocka_run_group_tests(tests, hl_unshare, NULL);

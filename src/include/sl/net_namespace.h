@@ -333,6 +333,12 @@ bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline);
  * call itself, and the stack's thread neither reads them nor wakes it.
  */
 void net_busy_poll_once(struct net *net);
+/*
+ * The calling thread is about to sleep in the kernel on other descriptors
+ * (a poll set with kernel fds): a lease its socket calls took would keep
+ * the stack's thread off the links meanwhile, so end it.
+ */
+void net_busy_poll_release(struct net *net);
 /* Wait for every stack's softirq in progress to finish (grace period). */
 void synchronize_net(void);
 /* Iterate every live stack sharing @clk (used by net_wait). */
@@ -362,10 +368,14 @@ void hostlink_poll(struct net *net);
  * once and takes a short lease during which the threaded stack's thread
  * leaves the links' receive side to the poller (it does not ppoll them),
  * so a round trip wakes no thread of ours. hostlink_busy_poll_end gives
- * the links back at once, before the poller goes to sleep.
+ * the links back at once, before the poller goes to sleep;
+ * hostlink_busy_poll_release does so if a lease runs and no poller
+ * sleeps on the links.
  */
 void hostlink_busy_poll(struct net *net);
 void hostlink_busy_poll_end(struct net *net);
+void hostlink_busy_poll_release(struct net *net);
+bool hostlink_busy_leased(struct net *net);
 /*
  * hostlink_busy_sleep: the poller sleeps on the links instead of on its
  * waiter @w (woken through its doorbell) until CLOCK_MONOTONIC @abs_ns,
