@@ -172,17 +172,15 @@ static void trace_emit(char *line, size_t n, size_t cap)
 	REAL(write)(STDERR_FILENO, line, n);
 }
 
-void preload_trace(long ret, const char *fmt, ...)
+/* One trace line: the text, then " = RET" or " = -1 ENAME (text)" when
+ * @with_ret (errno @saved). */
+static void trace_vline(bool with_ret, long ret, int saved, const char *fmt,
+			va_list ap)
 {
-	int saved = errno;
 	char line[512];
-	size_t n;
-	va_list ap;
+	size_t n = trace_format(line, sizeof(line), fmt, ap);
 
-	va_start(ap, fmt);
-	n = trace_format(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < sizeof(line)) {
+	if (with_ret && n < sizeof(line)) {
 		if (ret < 0)
 			n += (size_t)snprintf(line + n, sizeof(line) - n,
 					      " = -1 %s (%s)",
@@ -193,20 +191,27 @@ void preload_trace(long ret, const char *fmt, ...)
 					      " = %ld", ret);
 	}
 	trace_emit(line, n, sizeof(line));
+}
+
+void preload_trace(long ret, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	trace_vline(true, ret, saved, fmt, ap);
+	va_end(ap);
 	errno = saved;
 }
 
 void preload_note(const char *fmt, ...)
 {
 	int saved = errno;
-	char line[512];
-	size_t n;
 	va_list ap;
 
 	va_start(ap, fmt);
-	n = trace_format(line, sizeof(line), fmt, ap);
+	trace_vline(false, 0, saved, fmt, ap);
 	va_end(ap);
-	trace_emit(line, n, sizeof(line));
 	errno = saved;
 }
 
