@@ -14,6 +14,7 @@
  *                          unregister devices, pernet exits in reverse
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,18 +102,18 @@ __thread struct net_clock_cache net_clock_cache
 	__attribute__((tls_model("initial-exec")));
 
 /*
- * One softirq round (softirq_lock held). @busy: run by an application
- * thread busy-polling in a socket call, which reads the host links itself
- * (hostlink_busy_poll, Linux's napi_busy_loop).
+ * One softirq round (softirq_lock held). @busy > 0: run by an application
+ * thread busy-polling in a socket call, which reads up to @busy frames of
+ * each host link itself (hostlink_busy_poll, Linux's napi_busy_loop).
  */
-static int __net_poll(struct net *net, bool busy)
+static int __net_poll(struct net *net, int busy)
 {
 	struct net_clock_cache old = net_clock_stamp(net);
 	int work;
 
 	softirq_depth++;
-	if (busy)
-		hostlink_busy_poll(net);
+	if (busy > 0)
+		hostlink_busy_poll(net, busy);
 	/* Polled: nobody sleeps on host descriptors, so look at them now. */
 	else if (!net->threaded && READ_ONCE(net->hostlinks))
 		hostlink_poll(net);
@@ -129,7 +130,7 @@ int net_poll(struct net *net)
 
 	if (!spin_trylock(&net->softirq_lock))
 		return 0;
-	work = __net_poll(net, false);
+	work = __net_poll(net, 0);
 	spin_unlock(&net->softirq_lock);
 	return work;
 }
@@ -140,7 +141,7 @@ int net_poll_wait(struct net *net)
 	int work;
 
 	spin_lock(&net->softirq_lock);
-	work = __net_poll(net, false);
+	work = __net_poll(net, 0);
 	spin_unlock(&net->softirq_lock);
 	return work;
 }
@@ -211,7 +212,7 @@ void net_flush_deferred_rx(void)
 			net_thread_wake(net);
 			continue;
 		}
-		for (rounds = 0; rounds < 8 && __net_poll(net, false) > 0; rounds++)
+		for (rounds = 0; rounds < 8 && __net_poll(net, 0) > 0; rounds++)
 			;
 		spin_unlock(&net->softirq_lock);
 		if (rounds == 8)
@@ -388,18 +389,22 @@ static bool net_wait_polled(struct net *net, struct sl_waiter *w, u64 deadline)
 }
 
 /*
- * One round of busy polling by a thread blocked in a socket call: read the
- * stack's host links here, unless the softirq is running elsewhere (it
- * reads them itself then).
+ * One round of busy polling by a thread in a socket call: read up to
+ * @budget frames of each of the stack's host links here, unless the
+ * softirq is running elsewhere (it reads them itself then).
  */
-static void net_busy_poll(void *arg)
+static void __net_busy_poll(struct net *net, int budget)
 {
-	struct net *net = arg;
-
 	if (!spin_trylock(&net->softirq_lock))
 		return;
-	__net_poll(net, true);
+	__net_poll(net, budget);
 	spin_unlock(&net->softirq_lock);
+}
+
+/* A blocked thread's round: each link up to its NAPI weight. */
+static void net_busy_poll(void *arg)
+{
+	__net_busy_poll(arg, INT_MAX);
 }
 
 static void net_busy_poll_stop(void *arg)
@@ -428,10 +433,10 @@ static int net_busy_sleep(void *arg, struct sl_waiter *w, u64 abs_ns)
 	}
 }
 
-void net_busy_poll_once(struct net *net)
+void net_busy_poll_once(struct net *net, int budget)
 {
 	if (net->threaded && READ_ONCE(net->hostlinks) && sl_busy_poll_ns())
-		net_busy_poll(net);
+		__net_busy_poll(net, budget > 0 ? budget : INT_MAX);
 }
 
 void net_busy_poll_release(struct net *net)

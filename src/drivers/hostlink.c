@@ -382,8 +382,11 @@ void hostlink_poll(struct net *net)
 
 /* --- busy polling ---------------------------------------------------------- */
 
-/* One round: take the lease, then read every link once. Softirq lock held. */
-void hostlink_busy_poll(struct net *net)
+/*
+ * One round: take the lease, then read up to @budget frames of every link
+ * (napi_busy_poll caps it at the link's weight). Softirq lock held.
+ */
+void hostlink_busy_poll(struct net *net, int budget)
 {
 	struct hostlink_set *hs = hostlink_set_of(net);
 	struct hostlink *hl;
@@ -396,7 +399,7 @@ void hostlink_busy_poll(struct net *net)
 	pthread_mutex_lock(&hs->lock);
 	list_for_each_entry(hl, &hs->links, list)
 		if (!hostlink_failed(hl))
-			napi_busy_poll(&hl->napi);
+			napi_busy_poll(&hl->napi, budget);
 	pthread_mutex_unlock(&hs->lock);
 }
 

@@ -1021,8 +1021,16 @@ int tcp_recvmsg(struct sock *sk, struct sl_msghdr *msg, size_t len, int flags,
 	if (flags & MSG_ERRQUEUE)
 		return ip_recv_error(sk, msg, (int)len, addr_len);
 	*addr_len = 0;
-	/* Before taking the socket, so what we read is not backlogged. */
-	net_busy_poll_once(sock_net(sk));
+	/*
+	 * Before taking the socket, so what we read is not backlogged. With
+	 * data already queued this call will not wait, so read one frame at
+	 * most: a server taking one request per call (nginx) finds the next
+	 * one there, and reading on to learn that the link is empty would
+	 * cost a failed read(2) per request. What else waits is read by the
+	 * next call, or by the stack's thread when the lease ends.
+	 */
+	net_busy_poll_once(sock_net(sk),
+			   skb_queue_len(&sk->sk_receive_queue) ? 1 : 0);
 	lock_sock(sk);
 	ret = tcp_recvmsg_locked(sk, msg, len, flags);
 	release_sock(sk);

@@ -816,12 +816,13 @@ bool napi_complete_done(struct napi_struct *napi, int work_done)
 
 /*
  * Busy polling: claim @napi as napi_schedule would, but off the poll list
- * and without a kick, and run its poll here. A poll that used its whole
- * weight is completed anyway: the busy poller comes back at once, and if it
- * leaves instead, the frames still waiting keep the descriptor readable for
- * the softirq's own sleep. Caller holds the softirq lock.
+ * and without a kick, and run its poll here with @budget (1 to the
+ * weight). A poll that used its whole budget is completed anyway: the busy
+ * poller comes back at once, and if it leaves instead, the frames still
+ * waiting keep the descriptor readable for the softirq's own sleep. Caller
+ * holds the softirq lock.
  */
-int napi_busy_poll(struct napi_struct *napi)
+int napi_busy_poll(struct napi_struct *napi, int budget)
 {
 	unsigned long old = 0;
 	int work;
@@ -830,8 +831,10 @@ int napi_busy_poll(struct napi_struct *napi)
 					 1UL << NAPI_STATE_SCHED, false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
 		return 0;
-	work = napi->poll(napi, napi->weight);
-	if (work >= napi->weight)
+	if (budget <= 0 || budget > napi->weight)
+		budget = napi->weight;
+	work = napi->poll(napi, budget);
+	if (work >= budget)
 		napi_complete_done(napi, work);
 	return work;
 }

@@ -7,7 +7,8 @@
  * device counters) and off (no frame above the MTU), on a threaded and a
  * polled stack; attaching to an existing TAP; the MTU agreed with the
  * host; the errors of sl_dev_attach; a blocked thread's sleep on the link;
- * the end of a busy poller's lease (before a sleep on kernel descriptors).
+ * the end of a busy poller's lease (before a sleep on kernel descriptors);
+ * a busy poll's budget of frames.
  */
 #include <net/if.h>
 
@@ -33,6 +34,18 @@ static void tap_up(struct hl_link *l, const char *spec, int offload)
 	struct sl_dev_config cfg = { .spec = spec, .offload = offload };
 
 	hl_link_up(l, &cfg, TAP_HOST_CIDR, TAP_OUR_CIDR);
+}
+
+/*
+ * Tests that count frames or wait for the link to stay silent: IPv6 off on
+ * the kernel's side, or its router solicitations and MLD reports (sent for
+ * seconds after the link comes up) arrive at any time.
+ */
+static void tap_quiet_up(struct hl_link *l, const char *spec)
+{
+	tap_up(l, spec, 0);
+	assert_int_equal(hl_sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
+			       l->host_if), 0);
 }
 
 /* Offloads on: the stack sends 64 KiB segments and receives the kernel's. */
@@ -251,7 +264,7 @@ static void test_tap_busy_sleep(void **state)
 
 	(void)state;
 	tap_link(&l, "sltap7", "tap busy sleep", false);
-	tap_up(&l, "tap:sltap7", 0);
+	tap_quiet_up(&l, "tap:sltap7");
 	hl_check_ping(&l);
 	sl_waiter_init(&w);
 
@@ -309,12 +322,12 @@ static void test_tap_lease_release(void **state)
 
 	(void)state;
 	tap_link(&l, "sltap8", "tap lease release", false);
-	tap_up(&l, "tap:sltap8", 0);
+	tap_quiet_up(&l, "tap:sltap8");
 	hl_check_ping(&l);
 
 	/* The lease lasts 50 us: retry if the test was descheduled. */
 	for (i = 0; i < 1000; i++) {
-		net_busy_poll_once(l.net);
+		net_busy_poll_once(l.net, 0);
 		if (hostlink_busy_leased(l.net))
 			break;
 	}
@@ -339,6 +352,58 @@ static void test_tap_lease_release(void **state)
 	hl_link_down(&l);
 }
 
+/* Frames the stack has read from its link so far. */
+static uint64_t bp_rx(struct hl_link *l)
+{
+	struct sl_link_stats st;
+
+	assert_int_equal(sl_link_stats(l->net, l->dev, &st), 0);
+	return st.rx_packets;
+}
+
+static void bp_poll(struct hl_link *l, int budget)
+{
+	spin_lock(&l->net->softirq_lock);
+	hostlink_busy_poll(l->net, budget);
+	spin_unlock(&l->net->softirq_lock);
+}
+
+/*
+ * A busy poll reads at most its budget of frames (one, when a socket call
+ * already has data: tcp_recvmsg), and the rest stays in the TAP until a
+ * poll with the link's weight reads it all. A polled stack, so that no
+ * thread of the stack's reads the TAP meanwhile.
+ */
+static void test_tap_busy_poll_budget(void **state)
+{
+	struct hl_link l;
+	uint64_t rx0;
+	int i;
+
+	(void)state;
+	tap_link(&l, "sltap9", "tap busy poll budget", true);
+	tap_quiet_up(&l, "tap:sltap9");
+	hl_check_ping(&l);
+	bp_poll(&l, 0);
+	rx0 = bp_rx(&l);
+
+	for (i = 0; i < 3; i++)
+		bs_send_to_us(&l);
+	for (i = 0; i < 2000 && bp_rx(&l) == rx0; i++) {
+		usleep(1000);
+		bp_poll(&l, 1);
+	}
+	assert_int_equal(bp_rx(&l), rx0 + 1);
+	usleep(20000);  /* the other two are in the TAP by now */
+	bp_poll(&l, 1);
+	assert_int_equal(bp_rx(&l), rx0 + 2);
+	bp_poll(&l, 0);
+	assert_int_equal(bp_rx(&l), rx0 + 3);
+	bp_poll(&l, 0);
+	assert_int_equal(bp_rx(&l), rx0 + 3);
+	hl_link_down(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_tap_mtu),
 		cmocka_unit_test(test_tap_busy_sleep),
 		cmocka_unit_test(test_tap_lease_release),
+		cmocka_unit_test(test_tap_busy_poll_budget),
 	};
 
 	return cmocka_run_group_tests(tests, hl_unshare, NULL);

@@ -1,6 +1,7 @@
 /*
  * src/net/dev.c: device registration, configuration events, the transmit
- * path through the qdisc, taps, the receive dispatcher and the backlog.
+ * path through the qdisc, taps, the receive dispatcher and the backlog;
+ * a busy poller's NAPI poll and its budget.
  */
 #include <errno.h>
 
@@ -373,6 +374,67 @@ static void test_checksum_help(void **state)
 	consume_skb(skb);
 }
 
+/* --- busy polling: napi_busy_poll ----------------------------------------- */
+
+struct bp_napi {
+	struct napi_struct napi;
+	int waiting;    /* frames the "device" holds */
+	int budget;     /* the last poll's budget */
+	int polls;
+};
+
+/* A driver's poll: up to @budget frames; done below budget. */
+static int bp_poll(struct napi_struct *napi, int budget)
+{
+	struct bp_napi *b = container_of(napi, struct bp_napi, napi);
+	int work = b->waiting < budget ? b->waiting : budget;
+
+	b->waiting -= work;
+	b->budget = budget;
+	b->polls++;
+	if (work < budget)
+		napi_complete_done(napi, work);
+	return work;
+}
+
+/*
+ * The poll runs with the caller's budget, capped at the weight (0: the
+ * weight); a poll that used all of it is completed too, so the next busy
+ * poll runs again; an instance the softirq has scheduled is left to it.
+ */
+static void test_napi_busy_poll_budget(void **state)
+{
+	struct env *e = *state;
+	struct net_device *dev = fake_dev_add(e->net, "bp%d");
+	struct bp_napi b = { .waiting = 7 };
+
+	netif_napi_add(dev, &b.napi, bp_poll, 4);
+	spin_lock(&e->net->softirq_lock);
+	assert_int_equal(napi_busy_poll(&b.napi, 1), 1);
+	assert_int_equal(b.budget, 1);
+	assert_int_equal(b.waiting, 6);
+	assert_int_equal(b.napi.state, 0);
+	assert_int_equal(napi_busy_poll(&b.napi, 100), 4);
+	assert_int_equal(b.budget, 4);
+	assert_int_equal(b.napi.state, 0);
+	assert_int_equal(napi_busy_poll(&b.napi, 0), 2);
+	assert_int_equal(b.budget, 4);
+	assert_int_equal(b.waiting, 0);
+	assert_int_equal(b.napi.state, 0);
+
+	b.waiting = 1;
+	napi_schedule(&b.napi);
+	assert_int_equal(napi_busy_poll(&b.napi, 1), 0);
+	assert_int_equal(b.polls, 3);
+	spin_unlock(&e->net->softirq_lock);
+	assert_int_equal(net_rx_action(e->net, 300), 1);
+	assert_int_equal(b.polls, 4);
+	assert_int_equal(b.napi.state, 0);
+
+	netif_napi_del(&b.napi);
+	unregister_netdevice(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backlog_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loopback_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_napi_busy_poll_budget, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -331,8 +331,10 @@ bool net_wait(struct net *net, struct sl_waiter *w, u64 deadline);
  * links (and busy polling on), read the links once first, so that a
  * reader that keeps calling takes in the frames that came since its last
  * call itself, and the stack's thread neither reads them nor wakes it.
+ * @budget: at most that many frames per link (0: the link's NAPI weight,
+ * which reads until the link is empty, one more read to learn it).
  */
-void net_busy_poll_once(struct net *net);
+void net_busy_poll_once(struct net *net, int budget);
 /*
  * The calling thread is about to sleep in the kernel on other descriptors
  * (a poll set with kernel fds): a lease its socket calls took would keep
@@ -372,7 +374,7 @@ void hostlink_poll(struct net *net);
  * hostlink_busy_poll_release does so if a lease runs and no poller
  * sleeps on the links.
  */
-void hostlink_busy_poll(struct net *net);
+void hostlink_busy_poll(struct net *net, int budget);
 void hostlink_busy_poll_end(struct net *net);
 void hostlink_busy_poll_release(struct net *net);
 bool hostlink_busy_leased(struct net *net);

@@ -239,12 +239,12 @@ void napi_schedule(struct napi_struct *napi);
 /* Poll done with @work_done < budget: leave the poll list. */
 bool napi_complete_done(struct napi_struct *napi, int work_done);
 /*
- * Busy polling (Linux's napi_busy_loop): poll @napi once from a thread
- * that holds the stack's softirq lock, without scheduling it or waking
- * anyone. An instance already scheduled is left to the softirq. Returns
- * the frames processed.
+ * Busy polling (Linux's napi_busy_loop): poll @napi once, with @budget
+ * (at most its weight), from a thread that holds the stack's softirq lock,
+ * without scheduling it or waking anyone. An instance already scheduled is
+ * left to the softirq. Returns the frames processed.
  */
-int napi_busy_poll(struct napi_struct *napi);
+int napi_busy_poll(struct napi_struct *napi, int budget);
 
 /*
  * The softirq: poll every scheduled NAPI instance with a shared @budget.
