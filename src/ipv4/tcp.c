@@ -193,6 +193,7 @@ void tcp_init_sock(struct sock *sk)
 	tp->mdev_us = TCP_TIMEOUT_INIT;
 	tp->rtt_min.rtt_us = ~0U;
 	tp->rtt_min.stamp = tcp_time_stamp_ms(sk);
+	tp->tsval_sent = tp->rtt_min.stamp;
 	/* Initial congestion window (RFC 6928); tcp_init_transfer may still cut
 	 * it to one segment after a lost SYN. */
 	tcp_snd_cwnd_set(tp, TCP_INIT_CWND);

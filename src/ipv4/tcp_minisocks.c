@@ -464,6 +464,7 @@ struct sock *tcp_create_openreq_child(const struct sock *sk,
 	newtp->snd_wl1 = req->rcv_isn;
 	newtp->rtt_min.rtt_us = 0;
 	newtp->rtt_min.stamp = tcp_time_stamp_ms(newsk);
+	newtp->tsval_sent = newtp->rtt_min.stamp;
 	inet_csk(newsk)->icsk_ack.lrcvtime = tcp_time_stamp_ms(newsk);
 	newtp->lsndtime = tcp_time_stamp_ms(newsk);
 	newtp->total_retrans = req->num_retrans;

@@ -284,6 +284,28 @@ static u16 tcp_advertise_mss(struct sock *sk)
 	return (u16)mss;
 }
 
+/*
+ * The TSval of a segment, before tsoffset: the stack clock in ms, but never
+ * behind the last one this connection sent. RFC 7323 5.4 wants TSval
+ * monotone, and a receiver drops a segment whose TSval is more than one
+ * tick behind TS.Recent (PAWS, 5.3). Segments of one connection go out
+ * from an application's socket call and from the stack's softirq, each
+ * with a clock reading cached at its start (net_now); a call preempted
+ * for a few ms on a busy machine would otherwise send older TSvals after
+ * the softirq's newer ones, and the peer would drop them as old
+ * duplicates. A last TSval more than a second ahead of the clock is no
+ * cached reading but 32 bits of ms wrapping on a connection idle for
+ * weeks: take the clock then.
+ */
+static u32 tcp_tsval(const struct sock *sk)
+{
+	u32 now = tcp_time_stamp_ms(sk), last = tcp_sk(sk)->tsval_sent;
+
+	if (after(last, now) && last - now < MSEC_PER_SEC)
+		return last;
+	return now;
+}
+
 /* Options of our SYN, from the sysctls (Linux's tcp_syn_options). */
 static unsigned int tcp_syn_options(struct sock *sk,
 				    struct tcp_out_options *opts)
@@ -297,7 +319,7 @@ static unsigned int tcp_syn_options(struct sock *sk,
 	/* RFC 7323 3.2: TSopt in the SYN; TSecr 0. */
 	if (READ_ONCE(net->ipv4.sysctl_tcp_timestamps)) {
 		opts->options |= OPTION_TS;
-		opts->tsval = tcp_time_stamp_ms(sk) + tp->tsoffset;
+		opts->tsval = tcp_tsval(sk) + tp->tsoffset;
 		opts->tsecr = tp->rx_opt.ts_recent;
 		remaining -= TCPOLEN_TSTAMP_ALIGNED;
 	}
@@ -329,7 +351,7 @@ static unsigned int tcp_established_options(const struct sock *sk,
 
 	if (tp->rx_opt.tstamp_ok) {
 		opts->options |= OPTION_TS;
-		opts->tsval = tcp_time_stamp_ms(sk) + tp->tsoffset;
+		opts->tsval = tcp_tsval(sk) + tp->tsoffset;
 		opts->tsecr = tp->rx_opt.ts_recent;
 		size += TCPOLEN_TSTAMP_ALIGNED;
 	}
@@ -834,6 +856,8 @@ static int __tcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	else
 		hlen = tcp_established_options(sk, &opts);
 	hlen += (unsigned int)sizeof(struct sl_tcphdr);
+	if (opts.options & OPTION_TS)
+		tp->tsval_sent = opts.tsval - tp->tsoffset;
 
 	skb_orphan(skb);
 	skb_set_owner_w(skb, sk);

@@ -1,7 +1,7 @@
 /*
  * TCP output (src/ipv4/tcp_output.c) on its own: the initial window and
  * scale, the option layout of SYNs and established segments as Linux
- * sends them, RSTs for segments without a socket, and data segmentation
+ * sends them, a TSval that never goes back, RSTs for segments without a socket, and data segmentation
  * with PSH and checksums. A bare tcp_sock on stack a sends; a raw
  * IPPROTO_TCP socket on stack b captures what reaches the wire.
  */
@@ -264,6 +264,62 @@ static void test_ack_options_dsack_first(void **state)
 	sl_pair_teardown(&p);
 }
 
+/* The TSval of the next ACK @sk sends (no SACK blocks). */
+static u32 sent_tsval(struct sl_pair *p, struct sock *sk, int raw)
+{
+	unsigned char buf[256];
+	const u8 *o;
+
+	tcp_send_ack(sk);
+	sl_pair_settle(p);
+	assert_int_equal(capture(raw, buf, sizeof(buf)), 20 + 20 + 12);
+	o = (const u8 *)(tcph_of(buf) + 1);
+	assert_int_equal(o[2], 8);
+	return ntohl(*(const __be32 *)(o + 4));
+}
+
+/*
+ * RFC 7323 5.4: TSval never goes back on a connection. A segment sent on
+ * a clock reading older than the last TSval (another thread's, taken
+ * later) carries that TSval again, and a receiver's PAWS check keeps it;
+ * one more than a second ahead of the clock is no cached reading, and
+ * the clock wins.
+ */
+static void test_tsval_never_goes_back(void **state)
+{
+	struct tcp_sock *tp;
+	struct sl_pair p;
+	struct sock *sk;
+	int raw;
+	u32 now;
+
+	(void)state;
+	sl_pair_setup(&p, NULL);
+	raw = sl_socket_net(p.b, AF_INET, SOCK_RAW, IPPROTO_TCP);
+	sk = bare_tcp_sock(p.a);
+	establish(sk);
+	tp = tcp_sk(sk);
+	tp->tsoffset = 0x10000;
+
+	now = tcp_time_stamp_ms(sk);
+	assert_int_equal(sent_tsval(&p, sk, raw), now + 0x10000);
+	assert_int_equal(tp->tsval_sent, now);
+
+	now = tcp_time_stamp_ms(sk);
+	tp->tsval_sent = now + 5;
+	assert_int_equal(sent_tsval(&p, sk, raw), now + 5 + 0x10000);
+	assert_int_equal(tp->tsval_sent, now + 5);
+
+	now = tcp_time_stamp_ms(sk);
+	tp->tsval_sent = now + 5000;
+	assert_int_equal(sent_tsval(&p, sk, raw), now + 0x10000);
+	assert_int_equal(tp->tsval_sent, now);
+
+	bare_tcp_sock_free(&p, sk);
+	sl_close(raw);
+	sl_pair_teardown(&p);
+}
+
 /* A received segment from 10.0.0.2:1234 to 10.0.0.1:80 with @flags. */
 static struct sk_buff *fake_rx(sl_net_t *net, u8 flags, u32 seq, u32 ack,
 			       unsigned int datalen)
@@ -477,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_syn_options_linux_order),
 		cmocka_unit_test(test_syn_options_without_timestamps),
 		cmocka_unit_test(test_ack_options_dsack_first),
+		cmocka_unit_test(test_tsval_never_goes_back),
 		cmocka_unit_test(test_reset_for_segment_without_socket),
 		cmocka_unit_test(test_sendmsg_segments_with_psh_on_last),
 		cmocka_unit_test(test_nagle_holds_second_small_segment),

@@ -304,6 +304,7 @@ struct tcp_sock {
 	u32 rcv_ssthresh;        /* advertised window grows up to this */
 	u32 window_clamp;        /* never advertise more than this */
 	u32 rcv_tstamp;          /* ms: last ACK received (keepalive) */
+	u32 tsval_sent;          /* ms: the last TSval sent, less tsoffset */
 
 	/* RFC 9293 3.3.1 send sequence variables */
 	u32 snd_una;             /* SND.UNA */

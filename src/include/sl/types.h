@@ -48,6 +48,7 @@ typedef uint32_t __wsum;
 #define NSEC_PER_USEC 1000ULL
 #define NSEC_PER_MSEC 1000000ULL
 #define NSEC_PER_SEC 1000000000ULL
+#define MSEC_PER_SEC 1000U
 
 /*
  * Invariant check that never compiles out: a broken invariant in a network
