@@ -10,16 +10,22 @@
 #   nginx (one process: master_process off; a 1 KiB file) loaded by wrk
 #     (2 threads, 50 connections) from the kernel: nginx under `sockline run`
 #     vs nginx on the kernel over the veth pair.
-# Prints a table with the ratios (target: shim >= 1.0x kernel in each row).
-#   usage: sudo bench/preload_bench.sh BUILD_DIR [IPERF_SECONDS [WRK_SECONDS]]
-#   (5 and 10 by default; needs iperf3, nginx, wrk; about a minute)
+# Each round runs every leg, the kernel's and the shim's one after the
+# other; the table gives each leg's median over the rounds and the ratio of
+# the medians (target: shim >= 1.0x kernel in each row), then each round's
+# ratios. On a small VM one run moves by 15% or more: three rounds (the
+# default) keep one slow spell from deciding a row.
+#   usage: sudo bench/preload_bench.sh BUILD_DIR [IPERF_SECONDS [WRK_SECONDS [ROUNDS]]]
+#   (5, 10 and 3 by default; needs iperf3, nginx, wrk; about 1.5 min a round)
 # SL_PRELOAD_DRY=1 runs the "shim" legs on the kernel over a second veth
 # pair (to check this script without the shim; the ratios are then ~1).
 # Namespaces made here, removed on exit.
 set -u
-B=${1:?usage: preload_bench.sh BUILD_DIR [IPERF_SECONDS [WRK_SECONDS]]}
+B=${1:?usage: preload_bench.sh BUILD_DIR [IPERF_SECONDS [WRK_SECONDS [ROUNDS]]]}
 ISECS=${2:-5}
 WSECS=${3:-10}
+ROUNDS=${4:-3}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "preload_bench: ROUNDS must be a positive number" >&2; exit 1; }
 . "$(dirname "$0")/../tests/interop/preload_lib.sh" # nginx_conf, json_get
 SL=$(cd "$B" && pwd)/sockline
 PRELOAD=$(cd "$B" && pwd)/libsockline-preload.so
@@ -156,46 +162,80 @@ ratio() {
 }
 row() { printf '%-34s %14s %14s %8s\n' "$@"; }
 
-echo "preload_bench: iperf3 ${ISECS} s per direction, wrk ${WSECS} s (2 threads, 50 connections); kernel congestion control: $(ip netns exec "${NS}a" sysctl -n net.ipv4.tcp_congestion_control)$(
+# median V...: the middle value (the mean of the middle two), ignoring
+# "-"; a trailing "*" (wrk errors) on any value marks the result.
+median() {
+	local star= v vals=()
+	for v in "$@"; do
+		[[ $v == *\* ]] && star='*'
+		v=${v%\*}
+		[[ $v == - || -z $v ]] || vals+=("$v")
+	done
+	((${#vals[@]})) || { echo "-$star"; return; }
+	printf '%s\n' "${vals[@]}" | sort -g | awk -v star="$star" '
+		{ x[NR] = $1 }
+		END {
+			m = NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2
+			if (m == int(m)) printf "%d%s\n", m, star
+			else printf "%.2f%s\n", m, star
+		}'
+}
+
+echo "preload_bench: ${ROUNDS} round(s) of iperf3 ${ISECS} s per direction and wrk ${WSECS} s (2 threads, 50 connections); kernel congestion control: $(ip netns exec "${NS}a" sysctl -n net.ipv4.tcp_congestion_control)$(
 	((DRY)) && echo '; DRY: the shim legs run on the kernel')"
 
-k_tx=$(iperf "${NS}a" 10.244.1.1 ip netns exec "${NS}b" iperf3)
-k_rx=$(iperf "${NS}a" 10.244.1.1 ip netns exec "${NS}b" iperf3 -R)
-flush
-s_tx=$(iperf "${NS}k" $KA "${SHIM[@]}" iperf3)
-[[ $s_tx == - ]] && tail -n 5 "$TMP/iperf.err" | sed 's/^/  | shim tx: /' >&2
-flush
-s_rx=$(iperf "${NS}k" $KA "${SHIM[@]}" iperf3 -R)
-[[ $s_rx == - ]] && tail -n 5 "$TMP/iperf.err" | sed 's/^/  | shim rx: /' >&2
-# The same with Reno as the kernel sender's congestion control instead of
-# the system's default (BBR on our machines): shows how much of the receive row is
-# the sender's pacing (see docs/preload.md, "Speed").
-k_rxr=$(iperf "${NS}a" 10.244.1.1 ip netns exec "${NS}b" iperf3 -R -C reno)
-flush
-s_rxr=$(iperf "${NS}k" $KA "${SHIM[@]}" iperf3 -R -C reno)
+K_TX=() S_TX=() K_RX=() S_RX=() K_RXR=() S_RXR=() K_RPS=() S_RPS=()
+for ((r = 1; r <= ROUNDS; r++)); do
+	K_TX+=("$(iperf "${NS}a" 10.244.1.1 ip netns exec "${NS}b" iperf3)")
+	flush
+	S_TX+=("$(iperf "${NS}k" $KA "${SHIM[@]}" iperf3)")
+	[[ ${S_TX[-1]} == - ]] && tail -n 5 "$TMP/iperf.err" | sed 's/^/  | shim tx: /' >&2
+	K_RX+=("$(iperf "${NS}a" 10.244.1.1 ip netns exec "${NS}b" iperf3 -R)")
+	flush
+	S_RX+=("$(iperf "${NS}k" $KA "${SHIM[@]}" iperf3 -R)")
+	[[ ${S_RX[-1]} == - ]] && tail -n 5 "$TMP/iperf.err" | sed 's/^/  | shim rx: /' >&2
+	# The same with Reno as the kernel sender's congestion control instead
+	# of the system's default (BBR on our machines): shows how much of the
+	# receive row is the sender's pacing (see docs/preload.md, "Speed").
+	K_RXR+=("$(iperf "${NS}a" 10.244.1.1 ip netns exec "${NS}b" iperf3 -R -C reno)")
+	flush
+	S_RXR+=("$(iperf "${NS}k" $KA "${SHIM[@]}" iperf3 -R -C reno)")
 
-nginx_up "$TMP/kngx" 10.244.1.1 ip netns exec "${NS}a"
-k_rps=-
-if listening "${NS}a" 80; then
-	k_rps=$(wrk_rps "${NS}b" http://10.244.1.1/1k.bin)
-fi
-kill "$NGINX_PID" 2>/dev/null
-wait "$NGINX_PID" 2>/dev/null
-flush
-nginx_up "$TMP/sngx" $SLA "${SHIM[@]}"
-s_rps=-
-if reachable "${NS}k" $SLA 80; then
-	s_rps=$(wrk_rps "${NS}k" http://$SLA/1k.bin)
-else
-	tail -n 5 "$TMP/sngx/err" | sed 's/^/  | shim nginx: /' >&2
-fi
-kill "$NGINX_PID" 2>/dev/null
-wait "$NGINX_PID" 2>/dev/null
+	nginx_up "$TMP/kngx" 10.244.1.1 ip netns exec "${NS}a"
+	rps=-
+	if listening "${NS}a" 80; then
+		rps=$(wrk_rps "${NS}b" http://10.244.1.1/1k.bin)
+	fi
+	K_RPS+=("$rps")
+	kill "$NGINX_PID" 2>/dev/null
+	wait "$NGINX_PID" 2>/dev/null
+	flush
+	nginx_up "$TMP/sngx" $SLA "${SHIM[@]}"
+	rps=-
+	if reachable "${NS}k" $SLA 80; then
+		rps=$(wrk_rps "${NS}k" http://$SLA/1k.bin)
+	else
+		tail -n 5 "$TMP/sngx/err" | sed 's/^/  | shim nginx: /' >&2
+	fi
+	S_RPS+=("$rps")
+	kill "$NGINX_PID" 2>/dev/null
+	wait "$NGINX_PID" 2>/dev/null
+	echo "round $r: sends $(ratio "${S_TX[-1]}" "${K_TX[-1]}"), receives $(ratio "${S_RX[-1]}" "${K_RX[-1]}") (Reno $(ratio "${S_RXR[-1]}" "${K_RXR[-1]}")), nginx $(ratio "${S_RPS[-1]}" "${K_RPS[-1]}")"
+done
+
+# leg NAME KERNEL_ARRAY SHIM_ARRAY: the row of medians.
+leg() {
+	local -n kv=$2 sv=$3
+	local k s
+	k=$(median "${kv[@]}")
+	s=$(median "${sv[@]}")
+	row "$1" "$k" "$s" "$(ratio "$s" "$k")"
+}
 
 echo
-row "test" "kernel (veth)" "shim (TAP)" "ratio"
-row "iperf3 TCP, shim sends (Gbit/s)" "$k_tx" "$s_tx" "$(ratio "$s_tx" "$k_tx")"
-row "iperf3 TCP, shim receives (Gbit/s)" "$k_rx" "$s_rx" "$(ratio "$s_rx" "$k_rx")"
-row "  same, sender on Reno (Gbit/s)" "$k_rxr" "$s_rxr" "$(ratio "$s_rxr" "$k_rxr")"
-row "nginx 1 KiB + wrk (requests/s)" "$k_rps" "$s_rps" "$(ratio "$s_rps" "$k_rps")"
-echo "(target: ratio >= 1.00x in each row; * = wrk saw socket errors or non-2xx/3xx answers)"
+row "test (median of $ROUNDS)" "kernel (veth)" "shim (TAP)" "ratio"
+leg "iperf3 TCP, shim sends (Gbit/s)" K_TX S_TX
+leg "iperf3 TCP, shim receives (Gbit/s)" K_RX S_RX
+leg "  same, sender on Reno (Gbit/s)" K_RXR S_RXR
+leg "nginx 1 KiB + wrk (requests/s)" K_RPS S_RPS
+echo "(target: ratio >= 1.00x in the iperf3 and nginx rows; the Reno row shows how much the sender's pacing decides; * = wrk saw socket errors or non-2xx/3xx answers)"
