@@ -207,6 +207,26 @@ static void establish(struct sock *sk)
 	inet_csk(sk)->icsk_ack.rcv_mss = 1448;
 }
 
+/* Stack a's established tcp_sock (establish), and on stack b a raw socket
+ * that captures what it sends. */
+static struct sock *established_pair(struct sl_pair *p, int *raw)
+{
+	struct sock *sk;
+
+	sl_pair_setup(p, NULL);
+	*raw = sl_socket_net(p->b, AF_INET, SOCK_RAW, IPPROTO_TCP);
+	sk = bare_tcp_sock(p->a);
+	establish(sk);
+	return sk;
+}
+
+static void established_pair_free(struct sl_pair *p, struct sock *sk, int raw)
+{
+	bare_tcp_sock_free(p, sk);
+	sl_close(raw);
+	sl_pair_teardown(p);
+}
+
 /* Established ACK: nop nop TS, then nop nop SACK with the D-SACK first;
  * the D-SACK goes out once; the window is scaled. */
 static void test_ack_options_dsack_first(void **state)
@@ -220,10 +240,7 @@ static void test_ack_options_dsack_first(void **state)
 	int raw, n;
 
 	(void)state;
-	sl_pair_setup(&p, NULL);
-	raw = sl_socket_net(p.b, AF_INET, SOCK_RAW, IPPROTO_TCP);
-	sk = bare_tcp_sock(p.a);
-	establish(sk);
+	sk = established_pair(&p, &raw);
 	tp = tcp_sk(sk);
 	tp->rx_opt.dsack = 1;
 	tp->xfer->duplicate_sack[0] = (struct tcp_sack_block){ 8000, 8100 };
@@ -259,9 +276,7 @@ static void test_ack_options_dsack_first(void **state)
 	tcp_send_ack(sk);
 	sl_pair_settle(&p);
 	assert_int_equal(capture(raw, buf, sizeof(buf)), 20 + 20 + 12 + 4 + 8);
-	bare_tcp_sock_free(&p, sk);
-	sl_close(raw);
-	sl_pair_teardown(&p);
+	established_pair_free(&p, sk, raw);
 }
 
 /* The TSval of the next ACK @sk sends (no SACK blocks). */
@@ -294,10 +309,7 @@ static void test_tsval_never_goes_back(void **state)
 	u32 now;
 
 	(void)state;
-	sl_pair_setup(&p, NULL);
-	raw = sl_socket_net(p.b, AF_INET, SOCK_RAW, IPPROTO_TCP);
-	sk = bare_tcp_sock(p.a);
-	establish(sk);
+	sk = established_pair(&p, &raw);
 	tp = tcp_sk(sk);
 	tp->tsoffset = 0x10000;
 
@@ -315,9 +327,7 @@ static void test_tsval_never_goes_back(void **state)
 	assert_int_equal(sent_tsval(&p, sk, raw), now + 0x10000);
 	assert_int_equal(tp->tsval_sent, now);
 
-	bare_tcp_sock_free(&p, sk);
-	sl_close(raw);
-	sl_pair_teardown(&p);
+	established_pair_free(&p, sk, raw);
 }
 
 /* A received segment from 10.0.0.2:1234 to 10.0.0.1:80 with @flags. */
@@ -414,10 +424,7 @@ static void test_sendmsg_segments_with_psh_on_last(void **state)
 	static const int want[] = { 1448, 1448, 104 };
 
 	(void)state;
-	sl_pair_setup(&p, NULL);
-	raw = sl_socket_net(p.b, AF_INET, SOCK_RAW, IPPROTO_TCP);
-	sk = bare_tcp_sock(p.a);
-	establish(sk);
+	sk = established_pair(&p, &raw);
 	tp = tcp_sk(sk);
 	tp->nonagle = TCP_NAGLE_OFF;
 	for (i = 0; i < (int)sizeof(data); i++)
@@ -442,9 +449,7 @@ static void test_sendmsg_segments_with_psh_on_last(void **state)
 	assert_int_equal(tp->packets_out, 3);
 	assert_int_equal(skb_queue_len(&tp->xfer->tcp_rtx_queue), 3);
 	assert_true(skb_queue_empty(&sk->sk_write_queue));
-	bare_tcp_sock_free(&p, sk);
-	sl_close(raw);
-	sl_pair_teardown(&p);
+	established_pair_free(&p, sk, raw);
 }
 
 /* Nagle (RFC 896, Minshall): a second small write waits while the first
@@ -459,10 +464,7 @@ static void test_nagle_holds_second_small_segment(void **state)
 	int raw;
 
 	(void)state;
-	sl_pair_setup(&p, NULL);
-	raw = sl_socket_net(p.b, AF_INET, SOCK_RAW, IPPROTO_TCP);
-	sk = bare_tcp_sock(p.a);
-	establish(sk);
+	sk = established_pair(&p, &raw);
 	for (int i = 0; i < 2; i++) {
 		iov.iov_base = "hello";
 		iov.iov_len = 5;
@@ -478,9 +480,7 @@ static void test_nagle_holds_second_small_segment(void **state)
 	tcp_push_pending_frames(sk);
 	sl_pair_settle(&p);
 	assert_int_equal(capture(raw, buf, sizeof(buf)), 20 + 32 + 5);
-	bare_tcp_sock_free(&p, sk);
-	sl_close(raw);
-	sl_pair_teardown(&p);
+	established_pair_free(&p, sk, raw);
 }
 
 /* TCP_CORK: a 254-byte header and a 1024-byte body written separately
@@ -497,10 +497,7 @@ static void test_cork_coalesces_small_writes(void **state)
 	int raw, i, off = 0;
 
 	(void)state;
-	sl_pair_setup(&p, NULL);
-	raw = sl_socket_net(p.b, AF_INET, SOCK_RAW, IPPROTO_TCP);
-	sk = bare_tcp_sock(p.a);
-	establish(sk);
+	sk = established_pair(&p, &raw);
 	tcp_sk(sk)->nonagle |= TCP_NAGLE_CORK;
 	for (i = 0; i < (int)sizeof(data); i++)
 		data[i] = (unsigned char)(i * 11);
@@ -521,9 +518,7 @@ static void test_cork_coalesces_small_writes(void **state)
 	assert_memory_equal(buf + 52, data, sizeof(data));
 	assert_tcp_csum_ok(buf);
 	assert_true(capture(raw, buf, sizeof(buf)) < 0);
-	bare_tcp_sock_free(&p, sk);
-	sl_close(raw);
-	sl_pair_teardown(&p);
+	established_pair_free(&p, sk, raw);
 }
 
 int main(void)
