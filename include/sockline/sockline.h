@@ -133,6 +133,9 @@ struct sl_dev_config {
 	                         * processes (a forked child's stack) can
 	                         * open queues of their own; falls back to a
 	                         * single queue on a TAP made without it */
+	bool tx_inline;         /* write every frame in the thread that sends
+	                         * it; false: a threaded stack gives the link
+	                         * a transmit thread for its data frames */
 };
 int sl_dev_attach(sl_net_t *net, const struct sl_dev_config *cfg, int *ifindex);
 

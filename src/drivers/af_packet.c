@@ -96,23 +96,24 @@ static int packet_rx(struct hostlink *hl, int budget)
 }
 
 /*
- * Build up to HOSTIF_BATCH_MAX messages from the head of hl->txq in
+ * Build up to HOSTIF_BATCH_MAX messages from the head of @q in
  * @skbs/@m/@vh; frames that cannot be offered are dropped on the way.
  */
-static unsigned int packet_tx_build(struct hostlink *hl, struct sk_buff **skbs,
+static unsigned int packet_tx_build(struct hostlink *hl, struct sk_buff_head *q,
+				    struct sk_buff **skbs,
 				    struct hostif_txmsg *m,
 				    struct hostif_vnet_hdr *vh)
 {
 	struct sk_buff *skb, *tmp;
 	unsigned int n = 0;
 
-	skb_queue_walk_safe(&hl->txq, skb, tmp) {
+	skb_queue_walk_safe(q, skb, tmp) {
 		if (n == HOSTIF_BATCH_MAX)
 			break;
 		m[n].iovcnt = 0;
 		if (hl->vnet_hdr) {
 			if (hostlink_tx_vnet_hdr(hl, skb, &vh[n])) {
-				__skb_unlink(skb, &hl->txq);
+				__skb_unlink(skb, q);
 				hostlink_tx_drop(hl, skb, true);
 				continue;
 			}
@@ -120,7 +121,7 @@ static unsigned int packet_tx_build(struct hostlink *hl, struct sk_buff **skbs,
 				(struct iovec){ &vh[n], sizeof(vh[n]) };
 		} else if (skb_is_gso(skb)) {
 			/* No header, no segmentation by the host. */
-			__skb_unlink(skb, &hl->txq);
+			__skb_unlink(skb, q);
 			hostlink_tx_drop(hl, skb, true);
 			continue;
 		}
@@ -131,8 +132,8 @@ static unsigned int packet_tx_build(struct hostlink *hl, struct sk_buff **skbs,
 	return n;
 }
 
-/* ops->tx: sendmmsg batches of hl->txq; stop at EAGAIN. */
-static int packet_tx(struct hostlink *hl)
+/* ops->tx: sendmmsg batches of @q; stop at EAGAIN. */
+static int packet_tx(struct hostlink *hl, struct sk_buff_head *q)
 {
 	struct sk_buff *skbs[HOSTIF_BATCH_MAX];
 	struct hostif_txmsg m[HOSTIF_BATCH_MAX];
@@ -140,8 +141,8 @@ static int packet_tx(struct hostlink *hl)
 	unsigned int n, i;
 	int sent;
 
-	while (!skb_queue_empty(&hl->txq)) {
-		n = packet_tx_build(hl, skbs, m, vh);
+	while (!skb_queue_empty(q)) {
+		n = packet_tx_build(hl, q, skbs, m, vh);
 		if (!n)
 			continue;
 		sent = hostif_packet_send(&packet_priv(hl)->host, m, n);
@@ -153,13 +154,13 @@ static int packet_tx(struct hostlink *hl)
 			/* The first frame was refused: ENOBUFS (a queue on
 			 * the host's side was full) and ENETDOWN (no carrier
 			 * yet) are drops, as on a NIC; anything else an error. */
-			__skb_unlink(skbs[0], &hl->txq);
+			__skb_unlink(skbs[0], q);
 			hostlink_tx_drop(hl, skbs[0],
 					 sent != -ENOBUFS && sent != -ENETDOWN);
 			continue;
 		}
 		for (i = 0; i < (unsigned int)sent; i++) {
-			__skb_unlink(skbs[i], &hl->txq);
+			__skb_unlink(skbs[i], q);
 			consume_skb(skbs[i]);
 		}
 	}

@@ -9,10 +9,13 @@
  *             spent (ops->rx) and hands each to netif_receive_skb, after
  *             hostlink_rx_frame has applied the offload header;
  *   transmit  ndo_start_xmit queues the skb on hl->txq; ndo_xmit_flush
- *             (once per qdisc burst) writes the batch (ops->tx). What the
- *             host refuses with EAGAIN stays queued, the link waits for
- *             POLLOUT, and a full queue answers NETDEV_TX_BUSY so that the
- *             qdisc holds the rest (netif_tx_wake_queue restarts it);
+ *             (once per qdisc burst) writes the batch (ops->tx), or, in a
+ *             threaded stack, hands it to the link's transmit thread
+ *             unless it is only small frames and the thread is idle (see
+ *             hostlink.c, "the transmit thread"). What the host refuses
+ *             with EAGAIN stays queued, the link (or its thread) waits
+ *             for POLLOUT, and a full queue answers NETDEV_TX_BUSY so that
+ *             the qdisc holds the rest (netif_tx_wake_queue restarts it);
  *   waking    a threaded stack's thread sleeps in ppoll on every link's
  *             descriptor and on an eventfd that net_softirq_kick signals
  *             only while the thread is in ppoll (hostlink_sleep,
@@ -25,6 +28,8 @@
 #include "sl/netdevice.h"
 #include "sl/types.h"
 
+#include <pthread.h>
+
 #include "hostif.h"
 
 struct net;
@@ -35,6 +40,9 @@ struct sl_dev_config;
 #define HOSTLINK_RX_BATCH 32
 /* Frames that may wait on hl->txq before the qdisc is told to hold. */
 #define HOSTLINK_TXQ_MAX 256
+/* Frames up to this size go out inline when the transmit thread is idle:
+ * pure ACKs (66-118 bytes with timestamps and SACK blocks), small datagrams. */
+#define HOSTLINK_TX_INLINE_LEN 128
 /* Links per stack (the thread's ppoll set). */
 #define HOSTLINK_MAX 16
 
@@ -42,12 +50,12 @@ struct hostlink_ops {
 	/* Read up to @budget frames into the stack; returns how many. */
 	int (*rx)(struct hostlink *hl, int budget);
 	/*
-	 * Write the frames of hl->txq from its head, as many as the host
-	 * takes. Each written or refused frame is unlinked and consumed;
-	 * returns -EAGAIN when the host said to wait (the rest stays
-	 * queued), else 0. Called with dev->tx_lock held.
+	 * Write the frames of @q from its head, as many as the host takes.
+	 * Each written or refused frame is unlinked and consumed; returns
+	 * -EAGAIN when the host said to wait (the rest stays queued), else
+	 * 0. @q is hl->txq (dev->tx_lock held) or the transmit thread's own.
 	 */
-	int (*tx)(struct hostlink *hl);
+	int (*tx)(struct hostlink *hl, struct sk_buff_head *q);
 	/* Release the descriptor and the driver's state (ndo_uninit). */
 	void (*close)(struct hostlink *hl);
 };
@@ -69,11 +77,22 @@ struct hostlink {
 	bool vnet_hdr;              /* frames carry struct hostif_vnet_hdr */
 	bool rx_big;                /* read into 64 KiB skbs (large segments) */
 	u32 tx_blocked;             /* atomic: the host said EAGAIN */
-	u64 tx_waits;               /* times it did (dev->tx_lock) */
+	u64 tx_waits;               /* atomic: times it did */
+	bool tx_inline;             /* no transmit thread (cfg->tx_inline) */
 	bool failed;                /* atomic: a read failed for good */
 	bool closed;                /* hostlink_uninit ran */
 	struct napi_struct napi;
 	struct sk_buff_head txq;    /* batch and backlog (dev->tx_lock) */
+	struct hostlink_xmit_thread {
+		pthread_t thread;
+		bool on;                /* running: ndo_xmit_flush hands it frames */
+		bool stop;              /* atomic: hostlink_uninit ends it */
+		bool busy;              /* dev->tx_lock: it holds unwritten frames */
+		bool held;              /* atomic: the qdisc holds frames (TX_BUSY) */
+		u32 kick;               /* futex word: 1 work may wait, 0 asleep */
+		u64 frames;             /* atomic: frames it wrote */
+		struct sk_buff_head q;  /* what it writes now (its own) */
+	} xt;
 	struct hostlink_rx_slot rx[HOSTLINK_RX_BATCH]; /* softirq only */
 	struct hostif_vnet_hdr rx_vh[HOSTLINK_RX_BATCH];
 };

@@ -69,7 +69,7 @@ static int tap_rx(struct hostlink *hl, int budget)
 	return work;
 }
 
-/* Write the frame at the head of hl->txq: 0, or -errno from writev. */
+/* Write one frame: 0, or -errno from writev. */
 static int tap_write_one(struct hostlink *hl, struct sk_buff *skb)
 {
 	struct hostif_vnet_hdr vh;
@@ -141,20 +141,20 @@ static void tap_steer_syn(struct hostlink *hl, const struct sk_buff *skb)
 	(void)!writev(hl->fd, iov, cnt);
 }
 
-/* ops->tx: write hl->txq in order; stop at EAGAIN. */
-static int tap_tx(struct hostlink *hl)
+/* ops->tx: write @q in order; stop at EAGAIN. */
+static int tap_tx(struct hostlink *hl, struct sk_buff_head *q)
 {
 	bool steer = tap_priv(hl)->multi_queue;
 	struct sk_buff *skb;
 	int err;
 
-	while ((skb = skb_peek(&hl->txq))) {
+	while ((skb = skb_peek(q))) {
 		if (unlikely(steer))
 			tap_steer_syn(hl, skb);
 		err = tap_write_one(hl, skb);
 		if (err == -EAGAIN || err == -EWOULDBLOCK)
 			return -EAGAIN;
-		__skb_unlink(skb, &hl->txq);
+		__skb_unlink(skb, q);
 		if (err)
 			hostlink_tx_drop(hl, skb, true);
 		else

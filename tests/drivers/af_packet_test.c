@@ -46,7 +46,8 @@ static void pk_link(struct hl_link *l, const char *label, bool polled)
 
 static void pk_up(struct hl_link *l, int offload)
 {
-	struct sl_dev_config cfg = { .spec = "packet:slv1", .offload = offload };
+	struct sl_dev_config cfg = { .spec = "packet:slv1", .offload = offload,
+				     .tx_inline = l->tx_inline };
 	int i;
 
 	hl_link_up(l, &cfg, PK_HOST_CIDR, PK_OUR_CIDR);
@@ -147,27 +148,46 @@ static void test_packet_polled(void **state)
 /*
  * The host refuses frames (EAGAIN: a tiny socket buffer behind a slow
  * tbf qdisc): they wait for POLLOUT, the qdisc holds the rest, and a TCP
- * transfer still delivers every byte.
+ * transfer still delivers every byte. @tx_inline: the stack's thread
+ * waits for POLLOUT, else the link's transmit thread does.
  */
-static void test_packet_tx_backpressure(void **state)
+static void pk_tx_backpressure(bool tx_inline)
 {
 	struct hl_link l;
 	struct hostlink *hl;
 	int sndbuf = 16384;
 
-	(void)state;
 	veth_make(NULL);
-	pk_link(&l, "packet tx backpressure (tbf 200mbit)", false);
+	pk_link(&l, tx_inline ? "packet tx backpressure (tbf 200mbit), inline"
+			      : "packet tx backpressure (tbf 200mbit)", false);
+	l.tx_inline = tx_inline;
 	pk_up(&l, 0);
 	hl = hostlink_of(hl_dev(&l));
+	assert_int_equal(hl->xt.on, !tx_inline);
 	assert_int_equal(setsockopt(hl->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
 				    sizeof(sndbuf)), 0);
 	assert_int_equal(hl_sh("tc qdisc add dev slv1 root tbf rate 200mbit "
 			       "burst 16kb latency 1s"), 0);
 	hl_check_tcp_from_us(&l);
 	assert_true(hl->tx_waits > 0);
+	if (tx_inline)
+		assert_int_equal(hl->xt.frames, 0);
+	else
+		assert_true(hl->xt.frames > 0);
 	hl_link_down(&l);
 	veth_del();
+}
+
+static void test_packet_tx_backpressure(void **state)
+{
+	(void)state;
+	pk_tx_backpressure(false);
+}
+
+static void test_packet_tx_backpressure_inline(void **state)
+{
+	(void)state;
+	pk_tx_backpressure(true);
 }
 
 int main(void)
@@ -178,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_packet_plain),
 		cmocka_unit_test(test_packet_polled),
 		cmocka_unit_test(test_packet_tx_backpressure),
+		cmocka_unit_test(test_packet_tx_backpressure_inline),
 	};
 
 	return cmocka_run_group_tests(tests, hl_unshare, NULL);

@@ -95,6 +95,7 @@ struct hl_link {
 	const char *our_ip, *host_ip;
 	const char *label;          /* for the throughput lines */
 	bool polled;
+	bool tx_inline;             /* cfg.tx_inline: no transmit thread */
 	pthread_t poller;
 	volatile int poll_stop;
 };

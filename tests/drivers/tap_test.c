@@ -8,11 +8,14 @@
  * polled stack; attaching to an existing TAP; the MTU agreed with the
  * host; the errors of sl_dev_attach; a blocked thread's sleep on the link;
  * the end of a busy poller's lease (before a sleep on kernel descriptors);
- * a busy poll's budget of frames.
+ * a busy poll's budget of frames; the transmit thread (data frames
+ * through it, small ones inline, order kept) and a link without it.
  */
 #include <net/if.h>
 
 #include "hostlink_test.h"
+
+#include "../../src/drivers/hostlink.h"
 
 #define TAP_HOST_CIDR "10.7.0.1/24"
 #define TAP_OUR_CIDR "10.7.0.2/24"
@@ -31,7 +34,8 @@ static void tap_link(struct hl_link *l, const char *name, const char *label,
 
 static void tap_up(struct hl_link *l, const char *spec, int offload)
 {
-	struct sl_dev_config cfg = { .spec = spec, .offload = offload };
+	struct sl_dev_config cfg = { .spec = spec, .offload = offload,
+				     .tx_inline = l->tx_inline };
 
 	hl_link_up(l, &cfg, TAP_HOST_CIDR, TAP_OUR_CIDR);
 }
@@ -404,6 +408,141 @@ static void test_tap_busy_poll_budget(void **state)
 	hl_link_down(&l);
 }
 
+/* --- the transmit thread --------------------------------------------------- */
+
+#define XT_BURST 400
+
+static u64 xt_frames(struct hostlink *hl)
+{
+	return __atomic_load_n(&hl->xt.frames, __ATOMIC_RELAXED);
+}
+
+/* The thread counts a frame after its write returns: wait for it. */
+static void xt_wait_frames(struct hostlink *hl, u64 want)
+{
+	int i;
+
+	for (i = 0; i < 2000 && xt_frames(hl) < want; i++)
+		usleep(1000);
+	assert_int_equal(xt_frames(hl), want);
+}
+
+/* Wait until the thread holds nothing: its count is final then. */
+static void xt_wait_idle(struct hostlink *hl)
+{
+	bool busy = true;
+	int i;
+
+	for (i = 0; i < 2000 && busy; i++) {
+		spin_lock(&hl->dev->tx_lock);
+		busy = hl->xt.busy || !skb_queue_empty(&hl->txq);
+		spin_unlock(&hl->dev->tx_lock);
+		if (busy)
+			usleep(1000);
+	}
+	assert_false(busy);
+}
+
+/* Datagram @seq, @len bytes (>= 4): the sequence number, then filler. */
+static void xt_send(int sfd, const struct sockaddr_in *to, uint32_t seq,
+		    size_t len)
+{
+	unsigned char buf[1000];
+
+	memset(buf, (int)seq, len);
+	memcpy(buf, &seq, sizeof(seq));
+	assert_int_equal(sl_sendto(sfd, buf, len, 0, (const struct sockaddr *)to,
+				   sizeof(*to)), (ssize_t)len);
+}
+
+static uint32_t xt_recv(int kfd, size_t len)
+{
+	unsigned char buf[2048];
+	uint32_t seq;
+
+	assert_int_equal(recv(kfd, buf, sizeof(buf), 0), (ssize_t)len);
+	memcpy(&seq, buf, sizeof(seq));
+	return seq;
+}
+
+/* The kernel's UDP socket facing us, with room for the whole burst. */
+static int xt_kernel_socket(struct hl_link *l)
+{
+	struct sockaddr_in host = sl_sin(l->host_ip, HL_HOST_PORT);
+	int kfd = socket(AF_INET, SOCK_DGRAM, 0), rcvbuf = 16 << 20;
+
+	assert_true(kfd >= 0);
+	hl_timeouts(kfd, false);
+	assert_int_equal(setsockopt(kfd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+				    sizeof(rcvbuf)), 0);
+	assert_int_equal(bind(kfd, (struct sockaddr *)&host, sizeof(host)), 0);
+	return kfd;
+}
+
+/*
+ * A threaded stack's link has a transmit thread: a data frame goes out
+ * through it, a small one (60 bytes) inline while it is idle. A burst of
+ * data frames and small ones reaches the kernel in the order sent: a
+ * small frame never overtakes data the thread still holds.
+ */
+static void test_tap_xmit_thread(void **state)
+{
+	struct sockaddr_in ours, host;
+	struct hostlink *hl;
+	struct hl_link l;
+	int kfd, sfd;
+	uint32_t i;
+	u64 f0;
+
+	(void)state;
+	tap_link(&l, "sltap10", "tap xmit thread", false);
+	tap_quiet_up(&l, "tap:sltap10");
+	hl_check_ping(&l);
+	hl = hostlink_of(hl_dev(&l));
+	assert_true(hl->xt.on);
+	ours = sl_sin(l.our_ip, HL_OUR_PORT);
+	host = sl_sin(l.host_ip, HL_HOST_PORT);
+	kfd = xt_kernel_socket(&l);
+	sfd = sl_socket_net(l.net, AF_INET, SOCK_DGRAM, 0);
+	assert_true(sfd >= 0);
+	hl_timeouts(sfd, true);
+	assert_int_equal(sl_bind(sfd, (struct sockaddr *)&ours, sizeof(ours)), 0);
+
+	xt_wait_idle(hl);
+	f0 = xt_frames(hl);
+	xt_send(sfd, &host, 1, 18);          /* 60-byte frame: inline */
+	assert_int_equal(xt_recv(kfd, 18), 1);
+	assert_int_equal(xt_frames(hl), f0);
+	xt_send(sfd, &host, 2, 1000);        /* data: the thread writes it */
+	assert_int_equal(xt_recv(kfd, 1000), 2);
+	xt_wait_frames(hl, f0 + 1);
+
+	for (i = 0; i < XT_BURST; i++)
+		xt_send(sfd, &host, i, i % 3 ? 18 : 1000);
+	for (i = 0; i < XT_BURST; i++)
+		assert_int_equal(xt_recv(kfd, i % 3 ? 18 : 1000), i);
+	assert_true(xt_frames(hl) > f0 + XT_BURST / 3);
+
+	close(kfd);
+	assert_int_equal(sl_close(sfd), 0);
+	hl_link_down(&l);
+}
+
+/* tx_inline: no thread; every frame is written by the thread sending it. */
+static void test_tap_xmit_inline(void **state)
+{
+	struct hl_link l;
+
+	(void)state;
+	tap_link(&l, "sltap11", "tap tx_inline", false);
+	l.tx_inline = true;
+	tap_up(&l, "tap:sltap11", -1);
+	assert_false(hostlink_of(hl_dev(&l))->xt.on);
+	hl_check_all(&l);
+	assert_int_equal(xt_frames(hostlink_of(hl_dev(&l))), 0);
+	hl_link_down(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +555,8 @@ int main(void)
 		cmocka_unit_test(test_tap_busy_sleep),
 		cmocka_unit_test(test_tap_lease_release),
 		cmocka_unit_test(test_tap_busy_poll_budget),
+		cmocka_unit_test(test_tap_xmit_thread),
+		cmocka_unit_test(test_tap_xmit_inline),
 	};
 
 	return cmocka_run_group_tests(tests, hl_unshare, NULL);
