@@ -10,7 +10,9 @@
  *                         then ops->rx -> hostlink_rx_frame ->
  *                         netif_receive_skb
  *   dev_queue_xmit     -> hostlink_start_xmit (batch on hl->txq) ...
- *                         hostlink_xmit_flush -> ops->tx
+ *                         hostlink_xmit_flush -> ops->tx, or (threaded
+ *                         stack, data frames) hostlink_xmit_thread_kick
+ *                         ... hostlink_xmit_thread_fn -> ops->tx
  *   threaded stack     -> hostlink_sleep (ppoll) / hostlink_kick (eventfd)
  *   busy poller        -> hostlink_busy_poll (lease, napi_busy_poll) ...
  *                         hostlink_busy_poll_end
@@ -498,6 +500,17 @@ void hostlink_busy_poll_end(struct net *net)
 
 /* --- transmit ------------------------------------------------------------ */
 
+/* Drop what @q holds: the link is going (ndo_uninit). */
+static void hostlink_tx_purge(struct hostlink *hl, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(q))) {
+		DEV_STATS_INC(hl->dev, tx_dropped);
+		kfree_skb_reason(skb, SKB_DROP_REASON_DEV_READY);
+	}
+}
+
 /*
  * The transmit thread. A write to a TAP or a packet socket is not a NIC's
  * DMA post: the host kernel delivers the frame to the peer's stack inside
@@ -621,7 +634,6 @@ static void hostlink_xmit_thread_start(struct hostlink *hl)
 static void hostlink_xmit_thread_stop(struct hostlink *hl)
 {
 	struct hostlink_xmit_thread *xt = &hl->xt;
-	struct sk_buff *skb;
 
 	if (!xt->on)
 		return;
@@ -629,10 +641,7 @@ static void hostlink_xmit_thread_stop(struct hostlink *hl)
 	hostlink_xmit_thread_kick(hl);
 	pthread_join(xt->thread, NULL);
 	xt->on = false;
-	while ((skb = __skb_dequeue(&xt->q))) {
-		DEV_STATS_INC(hl->dev, tx_dropped);
-		kfree_skb_reason(skb, SKB_DROP_REASON_DEV_READY);
-	}
+	hostlink_tx_purge(hl, &xt->q);
 }
 
 /* Drop a frame the host refused (or could not be offered). Consumes it. */
@@ -1055,7 +1064,6 @@ void hostlink_uninit(struct net_device *dev)
 {
 	struct hostlink *hl = hostlink_of(dev);
 	struct hostlink_set *hs = hostlink_set_of(hl->net);
-	struct sk_buff *skb;
 
 	if (hl->closed)
 		return;
@@ -1070,10 +1078,7 @@ void hostlink_uninit(struct net_device *dev)
 	netif_napi_del(&hl->napi);
 	hostlink_xmit_thread_stop(hl);
 	spin_lock(&dev->tx_lock);
-	while ((skb = __skb_dequeue(&hl->txq))) {
-		DEV_STATS_INC(dev, tx_dropped);
-		kfree_skb_reason(skb, SKB_DROP_REASON_DEV_READY);
-	}
+	hostlink_tx_purge(hl, &hl->txq);
 	spin_unlock(&dev->tx_lock);
 	hostlink_rx_free(hl);
 	hl->ops->close(hl);

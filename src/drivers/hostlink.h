@@ -90,7 +90,8 @@ struct hostlink {
 		bool busy;              /* dev->tx_lock: it holds unwritten frames */
 		bool held;              /* atomic: the qdisc holds frames (TX_BUSY) */
 		u32 kick;               /* futex word: 1 work may wait, 0 asleep */
-		u64 frames;             /* atomic: frames it wrote */
+		u64 frames;             /* atomic: frames it wrote (or the
+		                         * host refused) */
 		struct sk_buff_head q;  /* what it writes now (its own) */
 	} xt;
 	struct hostlink_rx_slot rx[HOSTLINK_RX_BATCH]; /* softirq only */
