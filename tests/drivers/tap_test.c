@@ -41,15 +41,22 @@ static void tap_up(struct hl_link *l, const char *spec, int offload)
 }
 
 /*
- * Tests that count frames or wait for the link to stay silent: IPv6 off on
- * the kernel's side, or its router solicitations and MLD reports (sent for
- * seconds after the link comes up) arrive at any time.
+ * TAP @name up, without offloads, ARP resolved both ways (a ping), for
+ * tests that count frames or wait for the link to stay silent: IPv6 off
+ * on the kernel's side, or its router solicitations and MLD reports (sent
+ * for seconds after the link comes up) arrive at any time.
  */
-static void tap_quiet_up(struct hl_link *l, const char *spec)
+static void tap_quiet_link(struct hl_link *l, const char *name,
+			   const char *label, bool polled)
 {
+	char spec[IFNAMSIZ + 8];
+
+	tap_link(l, name, label, polled);
+	snprintf(spec, sizeof(spec), "tap:%s", name);
 	tap_up(l, spec, 0);
 	assert_int_equal(hl_sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
 			       l->host_if), 0);
+	hl_check_ping(l);
 }
 
 /* Offloads on: the stack sends 64 KiB segments and receives the kernel's. */
@@ -267,9 +274,7 @@ static void test_tap_busy_sleep(void **state)
 	u64 t0;
 
 	(void)state;
-	tap_link(&l, "sltap7", "tap busy sleep", false);
-	tap_quiet_up(&l, "tap:sltap7");
-	hl_check_ping(&l);
+	tap_quiet_link(&l, "sltap7", "tap busy sleep", false);
 	sl_waiter_init(&w);
 
 	t0 = bs_now();
@@ -325,9 +330,7 @@ static void test_tap_lease_release(void **state)
 	int i;
 
 	(void)state;
-	tap_link(&l, "sltap8", "tap lease release", false);
-	tap_quiet_up(&l, "tap:sltap8");
-	hl_check_ping(&l);
+	tap_quiet_link(&l, "sltap8", "tap lease release", false);
 
 	/* The lease lasts 50 us: retry if the test was descheduled. */
 	for (i = 0; i < 1000; i++) {
@@ -385,9 +388,7 @@ static void test_tap_busy_poll_budget(void **state)
 	int i;
 
 	(void)state;
-	tap_link(&l, "sltap9", "tap busy poll budget", true);
-	tap_quiet_up(&l, "tap:sltap9");
-	hl_check_ping(&l);
+	tap_quiet_link(&l, "sltap9", "tap busy poll budget", true);
 	bp_poll(&l, 0);
 	rx0 = bp_rx(&l);
 
@@ -495,9 +496,7 @@ static void test_tap_xmit_thread(void **state)
 	u64 f0;
 
 	(void)state;
-	tap_link(&l, "sltap10", "tap xmit thread", false);
-	tap_quiet_up(&l, "tap:sltap10");
-	hl_check_ping(&l);
+	tap_quiet_link(&l, "sltap10", "tap xmit thread", false);
 	hl = hostlink_of(hl_dev(&l));
 	assert_true(hl->xt.on);
 	ours = sl_sin(l.our_ip, HL_OUR_PORT);
