@@ -171,6 +171,11 @@ struct sl_link_stats {
 	uint64_t rx_dropped, tx_dropped, rx_errors, tx_errors;
 };
 int sl_link_stats(sl_net_t *net, const char *ifname, struct sl_link_stats *st);
+/* Frames the stack's host links (TAP, AF_PACKET) have taken and not yet
+ * written to the host. A link's transmit thread writes data frames after
+ * the call that sent them returned: a process about to exit without
+ * sl_net_destroy waits for 0, or they die with it. */
+int sl_net_tx_pending(sl_net_t *net);
 
 /* --- capture and tracing --------------------------------------------------- */
 

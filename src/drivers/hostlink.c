@@ -644,6 +644,27 @@ static void hostlink_xmit_thread_stop(struct hostlink *hl)
 	hostlink_tx_purge(hl, &xt->q);
 }
 
+/* (See sockline.h.) Frames on hl->txq, and what the thread holds. */
+SL_EXPORT int sl_net_tx_pending(sl_net_t *net)
+{
+	struct hostlink_set *hs = hostlink_set_of(net);
+	struct hostlink *hl;
+	int n = 0;
+
+	if (!hs)
+		return 0;
+	pthread_mutex_lock(&hs->lock);
+	list_for_each_entry(hl, &hs->links, list) {
+		spin_lock(&hl->dev->tx_lock);
+		n += (int)skb_queue_len(&hl->txq);
+		if (hl->xt.busy)  /* it writes xt.q without the lock */
+			n += (int)skb_queue_len(&hl->xt.q) ?: 1;
+		spin_unlock(&hl->dev->tx_lock);
+	}
+	pthread_mutex_unlock(&hs->lock);
+	return n;
+}
+
 /* Drop a frame the host refused (or could not be offered). Consumes it. */
 void hostlink_tx_drop(struct hostlink *hl, struct sk_buff *skb, bool error)
 {

@@ -386,7 +386,7 @@ static void ss_dump(sl_net_t *net, FILE *f)
  * What the stack still owes the network: TCP sockets with unacknowledged
  * data or FIN (ss's FIN-WAIT-1, CLOSING, LAST-ACK, or a Send-Q), and
  * neighbours still being resolved (their queue holds datagrams sent just
- * before exit).
+ * before exit), and frames the link has taken but not yet written.
  */
 static int stack_draining(sl_net_t *net)
 {
@@ -411,7 +411,7 @@ static int stack_draining(sl_net_t *net)
 			n++;
 	free(ss);
 	free(ip);
-	return n;
+	return n + sl_net_tx_pending(net);
 }
 
 static double linger_seconds(void)

@@ -521,6 +521,8 @@ static void test_tap_xmit_thread(void **state)
 	for (i = 0; i < XT_BURST; i++)
 		assert_int_equal(xt_recv(kfd, i % 3 ? 18 : 1000), i);
 	assert_true(xt_frames(hl) > f0 + XT_BURST / 3);
+	xt_wait_idle(hl);
+	assert_int_equal(sl_net_tx_pending(l.net), 0);
 
 	close(kfd);
 	assert_int_equal(sl_close(sfd), 0);
