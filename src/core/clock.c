@@ -66,6 +66,26 @@ u64 sl_clock_now(const struct sl_clock *clk)
 }
 
 /*
+ * @t (a reading of @clk) as CLOCK_REALTIME ns, for what Linux reports in
+ * wall-clock time (SO_TIMESTAMP cmsgs: ping computes each reply's RTT
+ * from its receive stamp and its send time, and warns "time of day goes
+ * back" at a stamp from 1970). The offset is read now, so a wall clock
+ * stepped since @t moves the stamp with it, as Linux's ktime_get_real
+ * stamps would not; that only matters across a step. Virtual clocks have
+ * no wall time: their readings are returned as they are.
+ */
+u64 sl_clock_realtime(const struct sl_clock *clk, u64 t)
+{
+	struct timespec rt;
+
+	if (clk->is_virtual)
+		return t;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	return t + clk->epoch + ((u64)rt.tv_sec * NSEC_PER_SEC +
+				 (u64)rt.tv_nsec - monotonic_ns());
+}
+
+/*
  * Move a virtual clock forward to @t. A @t in the past is ignored (the
  * clock never goes back, even with several threads setting it). Real
  * clocks cannot be set.

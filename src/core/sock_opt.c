@@ -17,8 +17,8 @@
  *
  * SO_TIMESTAMP/SO_TIMESTAMPNS set SOCK_RCVTSTAMP(NS); a receive path that
  * calls sock_recv_timestamp() gets the SCM_TIMESTAMP(NS) cmsg. The time is
- * skb->tstamp on the stack's clock (virtual time for virtual clocks), not
- * the wall clock Linux reports. SO_PEEK_OFF is not offered (Linux
+ * skb->tstamp in wall-clock time, as Linux reports it (a stack on a
+ * virtual clock has none: its virtual time is reported). SO_PEEK_OFF is not offered (Linux
  * supports it for UDP; here -EOPNOTSUPP as Linux gives for families
  * without set_peek_off). SO_NO_CHECK, SO_PASSCRED, SO_ATTACH_FILTER and
  * the other options not listed in the switches are -ENOPROTOOPT.
@@ -491,15 +491,19 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval,
  * @msg: the recvmsg message (its control buffer takes the cmsg)
  *
  * Nothing when the socket did not ask. The stamp is the skb's arrival
- * time on the stack clock, or now when the skb carries none.
+ * time (now when the skb carries none) in CLOCK_REALTIME, or on the
+ * stack's clock when that is virtual.
  */
 void sock_recv_timestamp(struct sl_msghdr *msg, struct sock *sk,
 			 const struct sk_buff *skb)
 {
-	u64 t = skb->tstamp ? skb->tstamp : net_now(sock_net(sk));
+	const struct net *net = sock_net(sk);
+	u64 t;
 
 	if (!sock_flag(sk, SOCK_RCVTSTAMP))
 		return;
+	t = sl_clock_realtime(net->clock,
+			      skb->tstamp ? skb->tstamp : net_now(net));
 	if (sock_flag(sk, SOCK_RCVTSTAMPNS)) {
 		struct timespec ts = {
 			.tv_sec = (time_t)(t / NSEC_PER_SEC),

@@ -3,12 +3,14 @@
  * (expiry, arming) order with the clock reading its own expiry, through
  * cascades from hours away down to 1 us; cancel, re-arm (also from the
  * callback), next expiry, the notify hook, and del_timer_sync waiting for
- * a callback running on another thread.
+ * a callback running on another thread; a real clock's readings in wall
+ * time.
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sl_test.h"
@@ -362,6 +364,31 @@ static void test_del_timer_sync_waits(void **state)
 	sl_assert_no_leaks();
 }
 
+/* sl_clock_realtime: a real clock's readings in CLOCK_REALTIME (what
+ * SO_TIMESTAMP reports), a virtual clock's as they are. */
+static void test_clock_realtime(void **state)
+{
+	struct sl_clock *real = sl_clock_create(false);
+	struct timespec before, after;
+	u64 t, lo, hi;
+
+	(void)state;
+	assert_non_null(real);
+	clock_gettime(CLOCK_REALTIME, &before);
+	t = sl_clock_realtime(real, sl_clock_now(real));
+	clock_gettime(CLOCK_REALTIME, &after);
+	lo = (u64)before.tv_sec * NSEC_PER_SEC + (u64)before.tv_nsec;
+	hi = (u64)after.tv_sec * NSEC_PER_SEC + (u64)after.tv_nsec;
+	/* Two clock reads apart: allow a millisecond either side. */
+	assert_true(t + NSEC_PER_MSEC >= lo && t <= hi + NSEC_PER_MSEC);
+	/* An earlier reading maps to an earlier wall time, 1:1. */
+	assert_true(t - sl_clock_realtime(real, sl_clock_now(real) - NSEC_PER_SEC) <
+		    NSEC_PER_SEC + NSEC_PER_MSEC);
+	sl_clock_put(real);
+	sl_clock_set(clk, 5 * NSEC_PER_SEC);
+	assert_int_equal(sl_clock_realtime(clk, sl_clock_now(clk)), 5 * NSEC_PER_SEC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +401,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_far_and_near, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_on_earlier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_del_timer_sync_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_realtime, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,7 +13,8 @@
 #   3. tests/preload/preload_probe: poll/select/epoll mixing a pipe and a
 #      socket, EINTR and SA_RESTART, dup2/F_DUPFD, the dual-stack facade,
 #      fork and exec children with sockets of their own, close-on-exec;
-#   4. the environment form (LD_PRELOAD=... SOCKLINE_DEV=...) and --trace.
+#   4. the environment form (LD_PRELOAD=... SOCKLINE_DEV=...) and --trace;
+#      ping, whose RTTs come from SO_TIMESTAMP (wall-clock stamps).
 # Usage: preload_basic_test.sh BUILD_DIR (ctest passes it; needs root).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -252,5 +253,9 @@ except OSError as e:
 check "native IPv6 goes to the kernel (no route there: ENETUNREACH), said once" \
 	eval 'grep -qx "v6 101" "$TMP/v6native.out" &&
 	      [[ $(grep -c "native IPv6" "$TMP/v6native.err") == 1 ]]'
+nsx "$NS" "${RUN[@]}" -- ping -c 3 -i 0.2 -W 2 $KA >"$TMP/ping.out" 2>&1
+check "ping on sockline: 3 replies, receive stamps in wall time (no 'time of day goes back')" \
+	eval 'grep -q "3 received" "$TMP/ping.out" &&
+	      ! grep -qi "time of day" "$TMP/ping.out"'
 
 lib_finish

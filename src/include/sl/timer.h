@@ -33,6 +33,8 @@ struct sl_clock *sl_clock_get(struct sl_clock *clk);
 void sl_clock_put(struct sl_clock *clk);
 /* Nanoseconds since the clock was created. */
 u64 sl_clock_now(const struct sl_clock *clk);
+/* A reading of @clk as CLOCK_REALTIME ns (virtual clocks: as it is). */
+u64 sl_clock_realtime(const struct sl_clock *clk, u64 t);
 /* Virtual clocks: move forward to @t (never backward). */
 void sl_clock_set(struct sl_clock *clk, u64 t);
 
