@@ -184,6 +184,12 @@ median() {
 echo "preload_bench: ${ROUNDS} round(s) of iperf3 ${ISECS} s per direction and wrk ${WSECS} s (2 threads, 50 connections); kernel congestion control: $(ip netns exec "${NS}a" sysctl -n net.ipv4.tcp_congestion_control)$(
 	((DRY)) && echo '; DRY: the shim legs run on the kernel')"
 
+# vs SHIM KERNEL: a round's ratio with both figures (kernel/shim), so that
+# a round far off the others shows which leg moved.
+vs() {
+	echo "$(ratio "$1" "$2") ($2/$1)"
+}
+
 K_TX=() S_TX=() K_RX=() S_RX=() K_RXR=() S_RXR=() K_RPS=() S_RPS=()
 for ((r = 1; r <= ROUNDS; r++)); do
 	K_TX+=("$(iperf "${NS}a" 10.244.1.1 ip netns exec "${NS}b" iperf3)")
@@ -220,7 +226,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	S_RPS+=("$rps")
 	kill "$NGINX_PID" 2>/dev/null
 	wait "$NGINX_PID" 2>/dev/null
-	echo "round $r: sends $(ratio "${S_TX[-1]}" "${K_TX[-1]}"), receives $(ratio "${S_RX[-1]}" "${K_RX[-1]}") (Reno $(ratio "${S_RXR[-1]}" "${K_RXR[-1]}")), nginx $(ratio "${S_RPS[-1]}" "${K_RPS[-1]}")"
+	echo "round $r: sends $(vs "${S_TX[-1]}" "${K_TX[-1]}"), receives $(vs "${S_RX[-1]}" "${K_RX[-1]}") (Reno $(vs "${S_RXR[-1]}" "${K_RXR[-1]}")), nginx $(vs "${S_RPS[-1]}" "${K_RPS[-1]}")"
 done
 
 # leg NAME KERNEL_ARRAY SHIM_ARRAY: the row of medians.
