@@ -18,9 +18,10 @@
  * SO_TIMESTAMP/SO_TIMESTAMPNS set SOCK_RCVTSTAMP(NS); a receive path that
  * calls sock_recv_timestamp() gets the SCM_TIMESTAMP(NS) cmsg. The time is
  * skb->tstamp in wall-clock time, as Linux reports it (a stack on a
- * virtual clock has none: its virtual time is reported). SO_PEEK_OFF is not offered (Linux
- * supports it for UDP; here -EOPNOTSUPP as Linux gives for families
- * without set_peek_off). SO_NO_CHECK, SO_PASSCRED, SO_ATTACH_FILTER and
+ * virtual clock has none: its virtual time is reported). SIOCGSTAMP is
+ * not offered (-ENOTTY; Linux gives the last packet's stamp). SO_PEEK_OFF
+ * is not offered (Linux supports it for UDP; here -EOPNOTSUPP as Linux
+ * gives for families without set_peek_off). SO_NO_CHECK, SO_PASSCRED, SO_ATTACH_FILTER and
  * the other options not listed in the switches are -ENOPROTOOPT.
  */
 #include <errno.h>
