@@ -21,8 +21,9 @@
  * virtual clock has none: its virtual time is reported). SIOCGSTAMP is
  * not offered (-ENOTTY; Linux gives the last packet's stamp). SO_PEEK_OFF
  * is not offered (Linux supports it for UDP; here -EOPNOTSUPP as Linux
- * gives for families without set_peek_off). SO_NO_CHECK, SO_PASSCRED, SO_ATTACH_FILTER and
- * the other options not listed in the switches are -ENOPROTOOPT.
+ * gives for families without set_peek_off). SO_NO_CHECK, SO_PASSCRED,
+ * SO_ATTACH_FILTER and the other options not listed in the switches are
+ * -ENOPROTOOPT.
  */
 #include <errno.h>
 #include <limits.h>
